@@ -1,0 +1,1 @@
+"""Sign-in, sign-out, users and the one rule of who may see what."""

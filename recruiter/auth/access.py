@@ -1,0 +1,84 @@
+"""The one rule of who may see what, used by every view that takes an id.
+
+A manager sees their own openings, the applications in them and the candidates who
+applied to them; recruiters and admins see everything. Anything else is a 404, so an
+id that belongs to someone else looks exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, exists, select
+
+from ..extensions import db
+from ..models import Application, Candidate, Opening, Role, User
+
+
+def visible_openings(query: Select, user: User | None = None) -> Select:
+    """Narrow a query over Opening to what ``user`` may see."""
+    user = user or current_user
+    if user.sees_everything:
+        return query
+    return query.where(Opening.owner_id == user.id)
+
+
+def may_see_opening(opening: Opening, user: User | None = None) -> bool:
+    user = user or current_user
+    return user.sees_everything or opening.owner_id == user.id
+
+
+def get_opening(opening_id: int) -> Opening:
+    """The opening, or 404 when it does not exist or is not the user's to see."""
+    opening = db.session.get(Opening, opening_id)
+    if opening is None or not may_see_opening(opening):
+        abort(404)
+    return opening
+
+
+def get_application(application_id: int) -> Application:
+    """The application, or 404 when its opening is not the user's to see."""
+    application = db.session.get(Application, application_id)
+    if application is None or not may_see_opening(application.opening):
+        abort(404)
+    return application
+
+
+def may_see_candidate(candidate_id: int | None, user: User | None = None) -> bool:
+    """Whether the candidate applied to one of the user's openings (or the user sees all)."""
+    user = user or current_user
+    if user.sees_everything:
+        return True
+    if candidate_id is None:
+        return False
+    mine = exists().where(
+        Application.candidate_id == candidate_id,
+        Application.opening_id == Opening.id,
+        Opening.owner_id == user.id,
+    )
+    return bool(db.session.scalar(select(mine)))
+
+
+def get_candidate(candidate_id: int) -> Candidate:
+    """The candidate, or 404 unless they applied to one of the user's openings."""
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or not may_see_candidate(candidate.id):
+        abort(404)
+    return candidate
+
+
+def roles_required(*roles: Role):
+    """Limit a view to some roles; others get 404, as for an object they may not see."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,1 @@
+"""Candidates: one page with everything about a person."""

@@ -1,0 +1,1 @@
+"""Demo data: a believable team to explore the app with."""

@@ -1,0 +1,1 @@
+"""My desk: everything a user owes a candidate, on the first screen."""

@@ -1,0 +1,56 @@
+"""The home page after sign-in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..auth.access import visible_openings
+from ..extensions import db
+from ..models import Application, Opening, OpeningStatus, Stage, utcnow
+from ..openings.services import stage_counts
+
+bp = Blueprint("desk", __name__)
+
+WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
+WAITING_DAYS = 10
+
+
+@bp.get("/")
+def home():
+    """Send visitors to sign in, and users to their desk."""
+    if current_user.is_authenticated:
+        return redirect(url_for("desk.index"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/desk")
+@login_required
+def index():
+    """My open openings with counts per stage, and decisions waiting too long."""
+    openings = db.session.scalars(
+        visible_openings(select(Opening))
+        .where(Opening.status == OpeningStatus.OPEN)
+        .order_by(Opening.created_at.desc())
+        .limit(20)
+    ).all()
+    waiting = db.session.scalars(
+        visible_openings(select(Application).join(Application.opening))
+        .where(
+            Application.stage.in_(WAITING_STAGES),
+            Application.stage_changed_at < utcnow() - timedelta(days=WAITING_DAYS),
+        )
+        .order_by(Application.stage_changed_at)
+        .limit(20)
+    ).all()
+    return render_template(
+        "desk/index.html",
+        openings=openings,
+        counts=stage_counts([o.id for o in openings]),
+        stages=[s for s in Stage if s.is_active],
+        waiting=waiting,
+        waiting_days=WAITING_DAYS,
+    )

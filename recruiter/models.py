@@ -1,0 +1,273 @@
+"""Typed SQLAlchemy 2.0 models: users, openings, candidates, applications, rejections, outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as naive UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, PostgreSQL's ``timestamp`` neither; normalising here means
+    comparisons and arithmetic behave the same on both.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def str_enum(enum_class: type[enum.StrEnum]) -> Enum:
+    """A portable VARCHAR enum column storing the members' values."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    MANAGER = "manager"
+    RECRUITER = "recruiter"
+    ADMIN = "admin"
+
+
+class OpeningStatus(enum.StrEnum):
+    OPEN = "open"
+    FILLED = "filled"
+    CLOSED = "closed"
+
+
+class Stage(enum.StrEnum):
+    APPLIED = "applied"
+    SCREEN = "screen"
+    INTERVIEW = "interview"
+    FINAL = "final"
+    OFFER = "offer"
+    HIRED = "hired"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_active(self) -> bool:
+        """True while a decision is still to be made."""
+        return self not in (Stage.HIRED, Stage.REJECTED, Stage.WITHDRAWN)
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+ACTIVE_STAGES = [s for s in Stage if s.is_active]
+
+
+class MessageStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.MANAGER)
+    active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    # Bumped on sign-out and password change: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    openings: Mapped[list[Opening]] = relationship(back_populates="owner")
+
+    def set_password(self, password: str) -> None:
+        """Hash with PASSWORD_HASH_METHOD (PBKDF2-SHA256 at 600,000 rounds: OWASP ASVS 5.0)."""
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: the user and the session generation."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def sees_everything(self) -> bool:
+        """Recruiters and admins see every opening; managers only their own."""
+        return self.role in (Role.RECRUITER, Role.ADMIN)
+
+
+class Opening(db.Model):
+    __tablename__ = "opening"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(120), default="")
+    location: Mapped[str] = mapped_column(String(120), default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    status: Mapped[OpeningStatus] = mapped_column(
+        str_enum(OpeningStatus), default=OpeningStatus.OPEN
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="openings")
+    applications: Mapped[list[Application]] = relationship(back_populates="opening")
+
+
+class Candidate(db.Model):
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Stored lower-cased, so uniqueness is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    location: Mapped[str] = mapped_column(String(120), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    applications: Mapped[list[Application]] = relationship(back_populates="candidate")
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+class Application(db.Model):
+    __tablename__ = "application"
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "opening_id"),
+        Index("ix_application_opening_stage", "opening_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"))
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage), default=Stage.APPLIED)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="applications")
+    opening: Mapped[Opening] = relationship(back_populates="applications")
+    stage_changes: Mapped[list[StageChange]] = relationship(
+        back_populates="application", order_by="StageChange.changed_at"
+    )
+    rejections: Mapped[list[Rejection]] = relationship(
+        back_populates="application", order_by="Rejection.created_at"
+    )
+
+    @property
+    def rejection(self) -> Rejection | None:
+        """The latest rejection of this application, if any."""
+        return self.rejections[-1] if self.rejections else None
+
+
+class StageChange(db.Model):
+    """One move of an application from one stage to another: the pipeline's history."""
+
+    __tablename__ = "stage_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    from_stage: Mapped[Stage | None] = mapped_column(str_enum(Stage))
+    to_stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="stage_changes")
+    changed_by: Mapped[User | None] = relationship()
+
+
+class Rejection(db.Model):
+    """The note sent to a candidate for one application, and the reason kept inside."""
+
+    __tablename__ = "rejection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # Never sent, never rendered into anything the candidate sees.
+    internal_reason: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="rejections")
+    author: Mapped[User] = relationship()
+    message: Mapped[OutboxMessage | None] = relationship()
+
+
+class OutboxMessage(db.Model):
+    """One email to one recipient, written with the change it reports, sent by the worker."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_status_send_after", "status", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus), default=MessageStatus.QUEUED
+    )
+    # Set once, at creation: a retry carries the same Message-ID.
+    message_id_header: Mapped[str] = mapped_column(String(255), unique=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    # "smtp" or "mailbox" (the development mailbox), recorded when sent.
+    transport: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    candidate: Mapped[Candidate | None] = relationship()

@@ -1,0 +1,1 @@
+"""Openings, the applications in them, and moving applications between stages."""

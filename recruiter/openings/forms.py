@@ -1,0 +1,55 @@
+"""Forms for openings and applications."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from ..models import ACTIVE_STAGES, OpeningStatus, Stage
+
+TIMEZONES = sorted(available_timezones())
+
+
+class OpeningForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    team = StringField("Team", validators=[Optional(), Length(max=120)])
+    location = StringField("Location", validators=[Optional(), Length(max=120)])
+    owner_id = SelectField("Hiring manager", coerce=int)
+    submit = SubmitField("Save opening")
+
+
+class AddCandidateForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(
+        "Full name",
+        validators=[Optional(), Length(max=120)],
+        description="Needed only for someone new; an existing candidate is found by email.",
+    )
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    location = StringField("Location", validators=[Optional(), Length(max=120)])
+    timezone = SelectField("Time zone", choices=TIMEZONES, default="UTC")
+    submit = SubmitField("Add to opening")
+
+
+class MoveStageForm(FlaskForm):
+    stage = SelectField(
+        "Move to",
+        choices=[
+            SelectChoice(s.value, s.label) for s in [*ACTIVE_STAGES, Stage.HIRED, Stage.WITHDRAWN]
+        ],
+    )
+    submit = SubmitField("Move")
+
+    def validate_stage(self, field) -> None:
+        if field.data == Stage.REJECTED.value:
+            raise ValidationError("Use Reject, so the candidate receives a note.")
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(
+        "Status", choices=[SelectChoice(s.value, s.value.capitalize()) for s in OpeningStatus]
+    )
+    submit = SubmitField("Update status")

@@ -1,0 +1,95 @@
+"""Queueing messages; the worker in ``delivery.py`` sends them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import make_msgid, parseaddr
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Candidate, MessageStatus, OutboxMessage, utcnow
+
+
+class HeaderInjection(ValueError):
+    """A value bound for a mail header holds a line break."""
+
+
+def check_header_value(name: str, value: str) -> str:
+    """Refuse CR and LF (and other control characters) in anything that becomes a header."""
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        raise HeaderInjection(f"The {name} may not contain line breaks or control characters.")
+    return value
+
+
+def sender_domain() -> str:
+    """The domain of the configured sender, for Message-IDs."""
+    address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return address.rpartition("@")[2] or "recruiter.local"
+
+
+def queue_message(
+    recipient: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    *,
+    candidate: Candidate | None = None,
+    send_after: datetime | None = None,
+) -> OutboxMessage:
+    """Add one message for one recipient to the outbox; flush, never commit."""
+    message = OutboxMessage(
+        recipient=check_header_value("recipient", recipient.strip()),
+        subject=check_header_value("subject", subject.strip()),
+        text_body=text_body,
+        html_body=html_body,
+        candidate=candidate,
+        send_after=send_after or utcnow(),
+        message_id_header=make_msgid(domain=sender_domain()),
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def queue_email(
+    recipient: str,
+    subject: str,
+    template: str,
+    *,
+    candidate: Candidate | None = None,
+    send_after: datetime | None = None,
+    **context,
+) -> OutboxMessage:
+    """Render ``email/<template>.txt`` and ``.html`` (autoescaped) and queue them."""
+    context.setdefault("company", current_app.config["COMPANY_NAME"])
+    text = render_template(f"email/{template}.txt", **context)
+    html = render_template(f"email/{template}.html", **context)
+    return queue_message(recipient, subject, text, html, candidate=candidate, send_after=send_after)
+
+
+def cancel_message(message: OutboxMessage) -> bool:
+    """Cancel a message that has not been handed to the worker; True if it was cancelled.
+
+    A conditional UPDATE, so a worker that claimed the message a moment ago wins cleanly.
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == MessageStatus.QUEUED)
+        .values(status=MessageStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(message)
+    return result.rowcount == 1
+
+
+def status_counts() -> dict[str, int]:
+    """How many messages are in each state."""
+    counts = {status.value: 0 for status in MessageStatus}
+    rows = db.session.execute(
+        select(OutboxMessage.status, db.func.count()).group_by(OutboxMessage.status)
+    )
+    for status, count in rows:
+        counts[status.value] = count
+    return counts

@@ -1,0 +1,66 @@
+"""The development mailbox: every message as the candidate will see it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..auth.access import may_see_candidate, visible_openings
+from ..extensions import db
+from ..models import Application, OutboxMessage
+
+bp = Blueprint("outbox", __name__, url_prefix="/mailbox")
+
+
+def get_mailbox_message(message_id: int) -> OutboxMessage:
+    """A message delivered to the development mailbox, to someone the user may see, or 404."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.transport != "mailbox":
+        abort(404)
+    if not may_see_candidate(message.candidate_id):
+        abort(404)
+    return message
+
+
+@bp.before_request
+def mailbox_only_without_smtp():
+    """The mailbox exists only while no SMTP server is configured (development)."""
+    if current_app.config.get("MAIL_SERVER"):
+        abort(404)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List messages delivered to the development mailbox, newest first."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.transport == "mailbox")
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+    )
+    if not current_user.sees_everything:
+        mine = visible_openings(select(Application.candidate_id).join(Application.opening))
+        query = query.where(OutboxMessage.candidate_id.in_(mine))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25)
+    return render_template("outbox/index.html", page=page)
+
+
+@bp.get("/<int:message_id>")
+@login_required
+def show(message_id: int):
+    """One message: headers, plain text, and the HTML part in a sandboxed frame."""
+    return render_template("outbox/show.html", message=get_mailbox_message(message_id))
+
+
+@bp.get("/<int:message_id>/html")
+@login_required
+def html_part(message_id: int):
+    """The HTML part alone, sandboxed so that nothing in it can run."""
+    message = get_mailbox_message(message_id)
+    response = make_response(message.html_body)
+    response.headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response

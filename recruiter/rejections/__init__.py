@@ -1,0 +1,1 @@
+"""Rejections: the note, the internal reason, the wording check."""

@@ -1,0 +1,36 @@
+"""Shared test data: the seeded team and a builder for openings with applications."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from recruiter.extensions import db
+from recruiter.models import Application, Candidate, Opening, Role, Stage, StageChange, User
+
+PASSWORD = "correct horse battery staple"
+USERS = {
+    "manager": ("maria@acme.example", "Maria Manager", Role.MANAGER),
+    "other_manager": ("oscar@acme.example", "Oscar Other", Role.MANAGER),
+    "recruiter": ("rita@acme.example", "Rita Recruiter", Role.RECRUITER),
+    "admin": ("adam@acme.example", "Adam Admin", Role.ADMIN),
+}
+
+
+def make_opening(owner_email: str, title: str = "Backend Engineer", n: int = 1) -> dict:
+    """An opening owned by ``owner_email`` with ``n`` applications at interview; returns ids."""
+    owner = db.session.scalar(select(User).where(User.email == owner_email))
+    opening = Opening(title=title, team="Platform", location="Berlin", owner=owner)
+    db.session.add(opening)
+    ids = []
+    for i in range(n):
+        candidate = Candidate(
+            name=f"Casey Candidate{i}", email=f"casey{i}.{title[:3].lower()}@example.com"
+        )
+        application = Application(candidate=candidate, opening=opening, stage=Stage.INTERVIEW)
+        db.session.add_all(
+            [candidate, application, StageChange(application=application, to_stage=Stage.APPLIED)]
+        )
+        db.session.flush()
+        ids.append(application.id)
+    db.session.commit()
+    return {"opening": opening.id, "applications": ids}

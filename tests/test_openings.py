@@ -1,0 +1,159 @@
+"""Openings, adding candidates and moving applications between stages."""
+
+from factories import USERS
+from sqlalchemy import func, select
+
+from recruiter.extensions import db
+from recruiter.models import Application, Candidate, Opening, OpeningStatus, Stage, User
+
+
+def user_id(who: str) -> int:
+    return db.session.scalar(select(User.id).where(User.email == USERS[who][0]))
+
+
+def test_manager_opens_a_job_for_themself(app, client, auth):
+    auth.login()
+    page = client.get("/openings/new").get_data(as_text=True)
+    assert "Oscar Other" not in page  # a manager cannot hand a job to someone else
+    with app.app_context():
+        me = user_id("manager")
+    response = client.post(
+        "/openings/new",
+        data={"title": "Data Engineer", "team": "Data", "location": "Oslo", "owner_id": me},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        opening = db.session.scalar(select(Opening).where(Opening.title == "Data Engineer"))
+        assert opening.owner_id == me and opening.status == OpeningStatus.OPEN
+
+
+def test_manager_cannot_create_for_another_manager(app, client, auth):
+    auth.login()
+    with app.app_context():
+        other = user_id("other_manager")
+    response = client.post("/openings/new", data={"title": "Sneaky", "owner_id": other})
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_recruiter_opens_a_job_for_a_manager(app, client, auth):
+    auth.login("recruiter")
+    with app.app_context():
+        other = user_id("other_manager")
+    client.post("/openings/new", data={"title": "SRE", "owner_id": other})
+    with app.app_context():
+        assert db.session.scalar(select(Opening.owner_id).where(Opening.title == "SRE")) == other
+
+
+def test_empty_title_keeps_what_was_typed(client, auth, app):
+    auth.login()
+    with app.app_context():
+        me = user_id("manager")
+    response = client.post("/openings/new", data={"title": "", "team": "Kept team", "owner_id": me})
+    page = response.get_data(as_text=True)
+    assert "This field is required" in page
+    assert 'value="Kept team"' in page
+
+
+def test_edit_and_mark_filled(app, client, auth, pipeline):
+    auth.login()
+    oid = pipeline["mine"]["opening"]
+    with app.app_context():
+        me = user_id("manager")
+    client.post(f"/openings/{oid}/edit", data={"title": "Senior Backend Engineer", "owner_id": me})
+    client.post(f"/openings/{oid}/status", data={"status": "filled"})
+    page = client.get(f"/openings/{oid}").get_data(as_text=True)
+    assert "Senior Backend Engineer" in page
+    assert "This opening is <strong>filled</strong>" in page
+
+
+def test_opening_page_groups_by_stage(client, auth, pipeline):
+    auth.login()
+    page = client.get(f"/openings/{pipeline['mine']['opening']}").get_data(as_text=True)
+    assert 'id="stage-interview"' in page
+    assert page.count('id="application-') == 3
+
+
+def test_add_new_and_existing_candidate(app, client, auth, pipeline):
+    auth.login()
+    oid = pipeline["mine"]["opening"]
+    data = {"email": "New.Person@Example.com", "name": "New Person", "timezone": "Europe/Oslo"}
+    assert client.post(f"/openings/{oid}/candidates/new", data=data).status_code == 302
+    # Same person, other case, same opening: refused, nothing duplicated.
+    again = client.post(
+        f"/openings/{oid}/candidates/new",
+        data={"email": "new.person@example.COM", "timezone": "UTC"},
+    )
+    assert "already in Backend Engineer" in again.get_data(as_text=True)
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(Candidate)
+            .where(Candidate.email == "new.person@example.com")
+        )
+        assert count == 1
+
+
+def test_new_candidate_needs_a_name(client, auth, pipeline):
+    auth.login()
+    response = client.post(
+        f"/openings/{pipeline['mine']['opening']}/candidates/new",
+        data={"email": "anon@example.com", "timezone": "UTC"},
+    )
+    assert "please give their full name" in response.get_data(as_text=True)
+
+
+def test_move_stage_records_history(app, client, auth, pipeline):
+    auth.login()
+    aid = pipeline["mine"]["applications"][0]
+    client.post(f"/openings/applications/{aid}/stage", data={"stage": "final"})
+    with app.app_context():
+        application = db.session.get(Application, aid)
+        assert application.stage == Stage.FINAL
+        assert [c.to_stage for c in application.stage_changes][-1] == Stage.FINAL
+
+
+def test_move_to_rejected_is_refused(app, client, auth, pipeline):
+    auth.login()
+    aid = pipeline["mine"]["applications"][0]
+    client.post(f"/openings/applications/{aid}/stage", data={"stage": "rejected"})
+    with app.app_context():
+        assert db.session.get(Application, aid).stage == Stage.INTERVIEW
+
+
+def test_candidate_page_lists_applications(client, auth, pipeline, app):
+    auth.login()
+    with app.app_context():
+        cid = db.session.get(Application, pipeline["mine"]["applications"][0]).candidate_id
+    page = client.get(f"/candidates/{cid}").get_data(as_text=True)
+    assert "Backend Engineer" in page and "Interview" in page
+
+
+def test_demo_load_fills_an_empty_database(tmp_path):
+    from flask_migrate import upgrade
+
+    from recruiter import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db",
+            "TESTING": True,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade(directory="migrations")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "recruiter-demo-password" in result.output
+    with app.app_context():
+        stages = set(db.session.scalars(select(Application.stage)))
+        assert db.session.scalar(select(func.count()).select_from(Opening)) == 8
+        assert db.session.scalar(select(func.count()).select_from(Candidate)) == 40
+        assert {Stage.APPLIED, Stage.INTERVIEW, Stage.FINAL, Stage.OFFER} <= stages
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code != 0 and "already has users" in again.output
+    assert runner.invoke(args=["demo", "load", "--if-empty"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()

@@ -171,8 +171,25 @@ class Candidate(db.Model):
     location: Mapped[str] = mapped_column(String(120), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Do-not-contact: asked not to be contacted, or abusive. Nothing may reach them.
+    do_not_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    do_not_contact_reason: Mapped[str] = mapped_column(Text, default="")
+    do_not_contact_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # A permanent delivery failure: no further mail until the address is corrected.
+    email_bouncing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Personal data removed on request or by retention; the row stays for anonymous counts.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     applications: Mapped[list[Application]] = relationship(back_populates="candidate")
+
+    @property
+    def do_not_contact(self) -> bool:
+        return self.do_not_contact_at is not None
+
+    @property
+    def contactable(self) -> bool:
+        """Whether any message may be sent to this candidate at all."""
+        return not (self.do_not_contact or self.email_bouncing_at or self.erased_at)
 
     @property
     def first_name(self) -> str:
@@ -271,3 +288,22 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidate: Mapped[Candidate | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what to which record, and when. Never note bodies or passwords."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # e.g. "rejection.sent", "user.signed_in", "candidate.erased"
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(32), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    # Short, single-line facts as JSON text (no note bodies, no passwords).
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+    actor: Mapped[User | None] = relationship()

@@ -162,3 +162,14 @@ def test_outbox_status_counts(app, client, auth, pipeline, runner):
     reject(client, pipeline["mine"]["applications"][0])
     counts = json.loads(runner.invoke(args=["outbox", "status", "--json"]).output)
     assert counts["queued"] == 1 and counts["sent"] == 0
+
+
+def test_nothing_is_queued_for_a_do_not_contact_candidate(app, pipeline):
+    from recruiter.models import utcnow
+    from recruiter.outbox.services import ContactRefused, queue_message
+
+    with app.app_context():
+        candidate = db.session.get(Application, pipeline["mine"]["applications"][0]).candidate
+        candidate.do_not_contact_at = utcnow()
+        with pytest.raises(ContactRefused):
+            queue_message(candidate.email, "Hello", "text", candidate=candidate)

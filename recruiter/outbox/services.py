@@ -12,6 +12,10 @@ from ..extensions import db
 from ..models import Candidate, MessageStatus, OutboxMessage, utcnow
 
 
+class ContactRefused(Exception):
+    """The candidate may not be contacted (do-not-contact, a bouncing address, or erased)."""
+
+
 class HeaderInjection(ValueError):
     """A value bound for a mail header holds a line break."""
 
@@ -38,7 +42,13 @@ def queue_message(
     candidate: Candidate | None = None,
     send_after: datetime | None = None,
 ) -> OutboxMessage:
-    """Add one message for one recipient to the outbox; flush, never commit."""
+    """Add one message for one recipient to the outbox; flush, never commit.
+
+    Every path that messages a candidate comes through here, so do-not-contact, bouncing
+    addresses and erasure are enforced in one place.
+    """
+    if candidate is not None and not candidate.contactable:
+        raise ContactRefused(f"{candidate.name or 'This candidate'} may not be contacted.")
     message = OutboxMessage(
         recipient=check_header_value("recipient", recipient.strip()),
         subject=check_header_value("subject", subject.strip()),

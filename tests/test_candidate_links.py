@@ -22,9 +22,8 @@ def test_an_altered_link_is_refused(app):
 
 
 def test_a_link_for_another_purpose_is_refused(app):
-    with app.app_context():
-        with pytest.raises(LinkInvalid):
-            read_token("withdraw", make_token("consent", 7))
+    with app.app_context(), pytest.raises(LinkInvalid):
+        read_token("withdraw", make_token("consent", 7))
 
 
 def test_an_old_link_has_expired(app):

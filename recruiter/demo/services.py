@@ -94,7 +94,8 @@ def load_demo(seed: int = 7) -> dict[str, int]:
             location=rng.choice(["Berlin", "London", "Lisbon", "Remote"]),
             timezone=rng.choice(ZONES),
         )
-        stage = STAGES[i % len(STAGES)]
+        # Offset by the round, so each opening gets a spread of stages, not one.
+        stage = STAGES[(i + i // len(OPENINGS)) % len(STAGES)]
         applied = now - timedelta(days=rng.randint(3, 40))
         changed = min(now, applied + timedelta(days=rng.randint(1, 20)))
         application = Application(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
@@ -14,8 +15,11 @@ pool_cli = AppGroup("pool", help="The silver-medalist pool.")
 @pool_cli.command("expire")
 def expire_command() -> None:
     """Ask for extensions 30 days ahead; remove entries whose consent ended (safe daily)."""
-    report = expire_pool()
-    db.session.commit()
+    # Links in the extension requests are absolute: build them against the public address.
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    with current_app.test_request_context("/", base_url=base_url, method="POST"):
+        report = expire_pool()
+        db.session.commit()
     for entry in report.extension_requests:
         click.echo(f"asked to extend: entry {entry.id} (ends {entry.consent_expires_at:%Y-%m-%d})")
     for entry in report.expired:

@@ -121,7 +121,9 @@ def refresh_search_document(entry: SilverMedalist) -> None:
 
 def stage_reached(application: Application) -> Stage:
     """The furthest stage the application got to, from its current stage and its history."""
-    stages = [application.stage, *(c.to_stage for c in application.stage_changes)]
+    stages = [application.stage]
+    for change in application.stage_changes:
+        stages += [change.from_stage, change.to_stage]
     ranked = [s for s in stages if s in STAGE_ORDER]
     return max(ranked, key=STAGE_ORDER.index) if ranked else application.stage
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 from factories import USERS
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from recruiter import create_app
 from recruiter.extensions import db
 from recruiter.models import (
     Application,
@@ -559,3 +560,58 @@ def test_do_not_contact_from_the_candidate_page(app, client, auth, pipeline):
     client.post(f"/candidates/{candidate_id}/do-not-contact/lift")
     with app.app_context():
         assert not db.session.get(Candidate, candidate_id).do_not_contact
+
+
+# --- PostgreSQL full-text search -------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_search_and_matches_on_postgres(postgres_url):
+    from pathlib import Path
+
+    from conftest import base_config, seed
+    from factories import make_opening
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(postgres_url))
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+    seed(app)
+    with app.app_context():
+        ids = make_opening(USERS["manager"][0], "Backend Engineer", 2)["applications"]
+    garcia = pool(
+        app,
+        ids[0],
+        strengths="Led the Kubernetes migrations with great care",
+        skills=["kubernetes"],
+        role_family="engineering",
+        locations="Berlin",
+    )
+    pool(app, ids[1], strengths="Wonderful typography", role_family="design")
+    with app.test_request_context():
+        assert search(PoolFilters(text="migration kubernetes")) == [garcia]
+        assert search(PoolFilters(text="typography", skills=["kubernetes"])) == []
+        entries = list(db.session.scalars(search_pool(PoolFilters(text="migrating"))))
+        assert [e.id for e in entries] == [garcia]  # English stemming
+        [reasons] = why_matched(entries, PoolFilters(text="migrating")).values()
+        assert "<mark>migrations</mark>" in str(reasons[-1])
+        opening = Opening(
+            title="Kubernetes Engineer", team="", location="Berlin", owner=user("manager")
+        )
+        db.session.add(opening)
+        db.session.flush()
+        [match] = matches_for_opening(opening)
+        assert match.entry.id == garcia
+        assert "strengths or notes mention the role" in match.reasons
+        # The query uses the GIN expression index made by the migration.
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        from recruiter.pool.search import text_matches
+
+        query = select(text_matches("kubernetes").c.id).compile(
+            db.engine, compile_kwargs={"literal_binds": True}
+        )
+        plan = db.session.execute(text(f"EXPLAIN {query}")).scalars().all()
+        assert any("ix_silver_medalist_search_document_fts" in line for line in plan), plan
+        db.session.rollback()
+    with app.app_context():
+        db.engine.dispose()

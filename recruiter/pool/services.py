@@ -182,10 +182,15 @@ def tag_silver_medalist(
     locations: str = "",
     rating: int = 3,
     cadence_months: int | None = None,
+    ask_consent: bool = True,
+    send_after: datetime | None = None,
 ) -> SilverMedalist:
     """Keep the application's candidate in the pool and ask for their consent.
 
-    Called by the tag form and by the rejection form. Raises NotTaggable or AlreadyPooled.
+    Called by the tag form and by the rejection form. The consent request is queued at
+    ``send_after`` (pass the rejection note's send time so it never arrives first), or not at
+    all with ``ask_consent=False`` when the caller puts ``consent_url(entry)`` in its own
+    message (then set ``entry.consent_requested_at`` too). Raises NotTaggable or AlreadyPooled.
     """
     candidate = application.candidate
     if not may_be_tagged(application):
@@ -215,7 +220,8 @@ def tag_silver_medalist(
     entry.paused = False
     refresh_search_document(entry)
     db.session.flush()
-    send_consent_request(entry)
+    if ask_consent:
+        send_consent_request(entry, send_after=send_after)
     record_event(manager, "pool.tagged", entry, application=application.id)
     return entry
 
@@ -235,7 +241,13 @@ def withdraw_url(entry: SilverMedalist) -> str:
     return external_link("public.pool_withdraw", WITHDRAW_PURPOSE, entry.candidate_id, e=entry.id)
 
 
-def pool_email(entry: SilverMedalist, subject: str, template: str, **context) -> OutboxMessage:
+def pool_email(
+    entry: SilverMedalist,
+    subject: str,
+    template: str,
+    send_after: datetime | None = None,
+    **context,
+) -> OutboxMessage:
     """Queue a pool message; every one carries the withdraw link."""
     candidate = entry.candidate
     return queue_email(
@@ -243,6 +255,7 @@ def pool_email(entry: SilverMedalist, subject: str, template: str, **context) ->
         subject,
         template,
         candidate=candidate,
+        send_after=send_after,
         candidate_name=candidate.name,
         first_name=candidate.first_name,
         withdraw_url=withdraw_url(entry),
@@ -251,7 +264,9 @@ def pool_email(entry: SilverMedalist, subject: str, template: str, **context) ->
     )
 
 
-def send_consent_request(entry: SilverMedalist) -> OutboxMessage:
+def send_consent_request(
+    entry: SilverMedalist, send_after: datetime | None = None
+) -> OutboxMessage:
     """Ask the candidate whether we may keep their details and contact them."""
     company = current_app.config["COMPANY_NAME"]
     message = pool_email(
@@ -260,6 +275,7 @@ def send_consent_request(entry: SilverMedalist) -> OutboxMessage:
         "pool_consent_request",
         consent_url=consent_url(entry),
         opening_title=entry.opening.title if entry.opening else "",
+        send_after=send_after,
     )
     entry.consent_requested_at = utcnow()
     return message

@@ -54,5 +54,7 @@ def index():
         stages=[s for s in Stage if s.is_active],
         waiting=waiting,
         waiting_days=WAITING_DAYS,
-        follow_ups=db.session.scalars(due_follow_ups(current_user).limit(10)).all(),
+        follow_ups=db.session.scalars(
+            due_follow_ups(None if current_user.sees_everything else current_user).limit(10)
+        ).all(),
     )

@@ -190,7 +190,7 @@ def tag_silver_medalist(
     Called by the tag form and by the rejection form. The consent request is queued at
     ``send_after`` (pass the rejection note's send time so it never arrives first), or not at
     all with ``ask_consent=False`` when the caller puts ``consent_url(entry)`` in its own
-    message (then set ``entry.consent_requested_at`` too). Raises NotTaggable or AlreadyPooled.
+    message. Raises NotTaggable or AlreadyPooled.
     """
     candidate = application.candidate
     if not may_be_tagged(application):
@@ -218,6 +218,7 @@ def tag_silver_medalist(
     entry.consent_given_at = entry.consent_expires_at = entry.extension_requested_at = None
     entry.next_touch_due = None
     entry.paused = False
+    entry.consent_requested_at = utcnow()
     refresh_search_document(entry)
     db.session.flush()
     if ask_consent:

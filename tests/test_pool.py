@@ -432,10 +432,14 @@ def test_pool_page_filters_counts_and_reasons(client, auth, searchable):
     auth.login()
     page = client.get("/pool/?q=garcia&sort=relevance").get_data(as_text=True)
     assert "1 candidate" in page and "<mark>García</mark>" in page
+    assert "Not a valid choice" not in page
+    odd = client.get("/pool/?seniority=wizard&consent=maybe&min_rating=x&sort=chaos")
+    assert odd.status_code == 200 and "3 candidates" in odd.get_data(as_text=True)
     assert "Why it matched" in page
     everyone = client.get("/pool/").get_data(as_text=True)
     assert "3 candidates" in everyone and "Consent pending: 1" not in everyone
     assert re.search(r"Given</a>: 2", everyone)
+    assert "Engineering: 2" in everyone and "Design: 1" in everyone  # facets of the results
 
 
 def test_managers_see_consented_entries_and_their_own(client, auth, searchable):

@@ -79,18 +79,27 @@ class SearchForm(FlaskForm):
     q = StringField("Words in strengths or notes", validators=[Optional(), Length(max=200)])
     skills = StringField("Skills", validators=[Optional(), Length(max=300)])
     role_family = StringField("Role family", validators=[Optional(), Length(max=80)])
-    seniority = SelectField("Seniority", choices=[SelectChoice("", "Any")] + SENIORITY_CHOICES[1:])
+    # Filters: an unknown value is ignored by the search, not shown as an error.
+    seniority = SelectField(
+        "Seniority",
+        choices=[SelectChoice("", "Any")] + SENIORITY_CHOICES[1:],
+        validate_choice=False,
+    )
     location = StringField("Location", validators=[Optional(), Length(max=120)])
     min_rating = SelectField(
         "Rating at least",
         choices=[SelectChoice(0, "Any")] + RATING_CHOICES,
         coerce=int,
         default=0,
+        validate_choice=False,
     )
     consent = SelectField(
         "Consent",
         choices=[SelectChoice("", "In the pool (pending or given)")]
         + [SelectChoice(s.value, s.label.capitalize()) for s in ConsentState],
+        validate_choice=False,
     )
     due = BooleanField("Follow-up due")
-    sort = SelectField("Sort by", choices=[SelectChoice(k, v) for k, v in SORTS.items()])
+    sort = SelectField(
+        "Sort by", choices=[SelectChoice(k, v) for k, v in SORTS.items()], validate_choice=False
+    )

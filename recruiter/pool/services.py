@@ -7,11 +7,12 @@ Public API for other features (referrals, the rejection form):
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from ..audit.services import record_event
 from ..candidates.links import external_link
@@ -463,17 +464,6 @@ def mark_replied(entry: SilverMedalist, user: User) -> None:
     record_event(user, "pool.replied", entry)
 
 
-def update_entry(entry: SilverMedalist, user: User, **values) -> None:
-    """Change tags, rating or cadence of an entry."""
-    if "skills" in values:
-        entry.skills = skills_named(list(values.pop("skills")))
-    for name, value in values.items():
-        setattr(entry, name, value)
-    refresh_search_document(entry)
-    db.session.flush()
-    record_event(user, "pool.updated", entry)
-
-
 # --- Rediscovery ---------------------------------------------------------------------------
 
 
@@ -498,12 +488,22 @@ SORTS = {
 }
 
 
+def known(enum_class, value: str):
+    """The member for ``value``, or None for an empty or unknown value (a hand-edited URL)."""
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        return None
+
+
 def search_pool(filters: PoolFilters) -> Select:
     """A query over SilverMedalist for the filters, sorted; entries that left the pool
     are shown only when their consent state is asked for."""
     query = select(SilverMedalist).join(SilverMedalist.candidate)
-    if filters.consent:
-        query = query.where(SilverMedalist.consent_state == ConsentState(filters.consent))
+    consent = known(ConsentState, filters.consent)
+    seniority = known(Seniority, filters.seniority)
+    if consent:
+        query = query.where(SilverMedalist.consent_state == consent)
     else:
         query = query.where(
             SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])
@@ -512,8 +512,8 @@ def search_pool(filters: PoolFilters) -> Select:
         query = query.where(SilverMedalist.skills.any(Skill.name == normalise_skill(name)))
     if filters.role_family:
         query = query.where(SilverMedalist.role_family == filters.role_family.lower().strip())
-    if filters.seniority:
-        query = query.where(SilverMedalist.seniority == Seniority(filters.seniority))
+    if seniority:
+        query = query.where(SilverMedalist.seniority == seniority)
     if filters.location:
         pattern = f"%{filters.location.strip()}%"
         query = query.where(
@@ -536,15 +536,27 @@ def search_pool(filters: PoolFilters) -> Select:
     return query.order_by(*order, SilverMedalist.rating.desc(), SilverMedalist.id.desc())
 
 
-def consent_counts() -> dict[ConsentState, int]:
-    """How many entries are in each consent state."""
+def consent_counts(narrow: Callable[[Select], Select]) -> dict[ConsentState, int]:
+    """How many entries (of those ``narrow`` lets through) are in each consent state."""
     counts = dict.fromkeys(ConsentState, 0)
-    rows = db.session.execute(
-        select(SilverMedalist.consent_state, db.func.count()).group_by(SilverMedalist.consent_state)
+    query = select(SilverMedalist.consent_state, func.count()).group_by(
+        SilverMedalist.consent_state
     )
-    for state, count in rows:
+    for state, count in db.session.execute(narrow(query)):
         counts[state] = count
     return counts
+
+
+def facet_counts(results: Select) -> dict[str, list[tuple[str, int]]]:
+    """Within the results: how many per role family and per seniority, largest first."""
+    found = results.order_by(None).subquery()
+    facets = {}
+    for name, column in (("Role family", found.c.role_family), ("Seniority", found.c.seniority)):
+        rows = db.session.execute(
+            select(column, func.count()).group_by(column).order_by(func.count().desc())
+        )
+        facets[name] = [(getattr(value, "label", value) or "not set", n) for value, n in rows]
+    return facets
 
 
 def why_matched(entries: list[SilverMedalist], filters: PoolFilters) -> dict[int, list]:

@@ -21,6 +21,7 @@ from .services import (
     consent_counts,
     due_follow_ups,
     entry_for_candidate,
+    facet_counts,
     hire_fell_through,
     is_referable,
     log_touch,
@@ -51,7 +52,6 @@ def require_login() -> None:
 def index():
     """Search the pool: filters on the side, results with why each matched."""
     form = SearchForm(request.args)
-    form.validate()
     filters = PoolFilters(
         text=form.q.data or "",
         skills=split_skills(form.skills.data or ""),
@@ -72,7 +72,8 @@ def index():
         page=page,
         args=args,
         reasons=why_matched(page.items, filters),
-        counts=consent_counts(),
+        counts=consent_counts(visible_pool_entries),
+        facets=facet_counts(query),
         skills=skill_vocabulary(),
         families=role_families(),
     )

@@ -630,3 +630,27 @@ def test_search_and_matches_on_postgres(postgres_url):
         db.session.rollback()
     with app.app_context():
         db.engine.dispose()
+
+
+def test_edit_an_entry(app, client, auth, pipeline):
+    entry_id = pool(app, pipeline["mine"]["applications"][0], skills=["python"], rating=3)
+    auth.login()
+    form = client.get(f"/pool/{entry_id}/edit").get_data(as_text=True)
+    assert 'value="python"' in form
+    client.post(
+        f"/pool/{entry_id}/edit",
+        data={
+            "strengths": "Great mentor",
+            "skills": "python, rust",
+            "role_family": "Engineering",
+            "seniority": "lead",
+            "locations": "Remote",
+            "rating": "5",
+            "cadence_months": "6",
+        },
+    )
+    with app.test_request_context():
+        entry = db.session.get(SilverMedalist, entry_id)
+        assert [s.name for s in entry.skills] == ["python", "rust"]
+        assert (entry.rating, entry.cadence_months, entry.role_family) == (5, 6, "engineering")
+        assert search(PoolFilters(text="mentor")) == [entry_id]

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..audit.services import record_event
 from ..candidates.links import external_link
@@ -464,6 +465,21 @@ def mark_replied(entry: SilverMedalist, user: User) -> None:
     record_event(user, "pool.replied", entry)
 
 
+def update_entry(entry: SilverMedalist, user: User, **tags) -> None:
+    """Change an entry's tags, rating or cadence (not its consent)."""
+    if "skills" in tags:
+        entry.skills = skills_named(list(tags.pop("skills")))
+    if "role_family" in tags:
+        tags["role_family"] = " ".join(tags["role_family"].split()).lower()
+    if "seniority" in tags:
+        tags["seniority"] = Seniority(tags["seniority"]) if tags["seniority"] else None
+    for name, value in tags.items():
+        setattr(entry, name, value)
+    refresh_search_document(entry)
+    db.session.flush()
+    record_event(user, "pool.updated", entry)
+
+
 # --- Rediscovery ---------------------------------------------------------------------------
 
 
@@ -499,7 +515,11 @@ def known(enum_class, value: str):
 def search_pool(filters: PoolFilters) -> Select:
     """A query over SilverMedalist for the filters, sorted; entries that left the pool
     are shown only when their consent state is asked for."""
-    query = select(SilverMedalist).join(SilverMedalist.candidate)
+    query = (
+        select(SilverMedalist)
+        .join(SilverMedalist.candidate)
+        .options(selectinload(SilverMedalist.skills))
+    )
     consent = known(ConsentState, filters.consent)
     seniority = known(Seniority, filters.seniority)
     if consent:
@@ -612,7 +632,8 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     the title or team, 2 for the role family, 1 for seniority, 1 for location, up to 2 for
     text relevance of the title, and the rating as a tie-breaker."""
     words = opening_words(opening)
-    query = contactable_pool(select(SilverMedalist)).where(
+    query = contactable_pool(select(SilverMedalist).options(selectinload(SilverMedalist.skills)))
+    query = query.where(
         ~SilverMedalist.candidate_id.in_(
             select(Application.candidate_id).where(Application.opening_id == opening.id)
         )

@@ -36,6 +36,7 @@ from .services import (
     split_skills,
     stage_reached,
     tag_silver_medalist,
+    update_entry,
     why_matched,
 )
 
@@ -98,17 +99,7 @@ def tag(application_id: int):
     form = TagForm()
     if form.validate_on_submit():
         try:
-            entry = tag_silver_medalist(
-                application,
-                current_user,
-                strengths=form.strengths.data,
-                skills=split_skills(form.skills.data or ""),
-                role_family=form.role_family.data or "",
-                seniority=form.seniority.data or None,
-                locations=form.locations.data or "",
-                rating=form.rating.data,
-                cadence_months=form.cadence_months.data,
-            )
+            entry = tag_silver_medalist(application, current_user, **tag_values(form))
         except PoolError as error:
             form.strengths.errors.append(str(error))
         else:
@@ -128,6 +119,39 @@ def tag(application_id: int):
         skills=skill_vocabulary(),
         families=role_families(),
     )
+
+
+@bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
+def edit(entry_id: int):
+    """Change an entry's strengths, skills, role, rating or cadence."""
+    entry = get_silver_medalist(entry_id)
+    form = TagForm(obj=entry, seniority=entry.seniority.value if entry.seniority else "")
+    if request.method == "GET":
+        form.skills.data = ", ".join(s.name for s in entry.skills)
+    if entry.in_pool and form.validate_on_submit():
+        update_entry(entry, current_user, **tag_values(form))
+        db.session.commit()
+        flash("Saved.", "success")
+        return redirect(url_for("pool.show", entry_id=entry.id))
+    return render_template(
+        "pool/edit.html",
+        form=form,
+        entry=entry,
+        skills=skill_vocabulary(),
+        families=role_families(),
+    )
+
+
+def tag_values(form: TagForm) -> dict:
+    return {
+        "strengths": form.strengths.data.strip(),
+        "skills": split_skills(form.skills.data or ""),
+        "role_family": form.role_family.data or "",
+        "seniority": form.seniority.data or None,
+        "locations": (form.locations.data or "").strip(),
+        "rating": form.rating.data,
+        "cadence_months": form.cadence_months.data,
+    }
 
 
 @bp.post("/<int:entry_id>/touches")

@@ -76,9 +76,13 @@ def register_blueprints(app: Flask) -> None:
     from .desk.views import bp as desk_bp
     from .openings.views import bp as openings_bp
     from .outbox.views import bp as outbox_bp
+    from .pool.views import bp as pool_bp
+    from .public.views import bp as public_bp
     from .rejections.views import bp as rejections_bp
 
     for bp in (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp):
+        app.register_blueprint(bp)
+    for bp in (pool_bp, public_bp):
         app.register_blueprint(bp)
 
 
@@ -98,9 +102,10 @@ def register_commands(app: Flask) -> None:
     from .auth.commands import users_cli
     from .demo.commands import demo_cli
     from .outbox.commands import outbox_cli
+    from .pool.commands import pool_cli
     from .rejections.commands import check_note_command
 
-    for command in (users_cli, outbox_cli, demo_cli, check_note_command):
+    for command in (users_cli, outbox_cli, demo_cli, check_note_command, pool_cli):
         app.cli.add_command(command)
 
 

@@ -44,3 +44,12 @@ class Defaults:
     PAGE_SIZE = 50
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    # The silver-medalist pool: how long consent lasts, when to ask for an extension, how
+    # long a consent request stays open, and the default keep-in-touch cadence.
+    POOL_CONSENT_MONTHS = 24
+    # Where candidates reach the public pages; used for links in mail sent from commands.
+    PUBLIC_BASE_URL = "http://localhost:5000"
+    POOL_EXTENSION_NOTICE_DAYS = 30
+    POOL_CONSENT_REQUEST_DAYS = 60
+    POOL_CADENCE_MONTHS = 3

@@ -307,3 +307,121 @@ class AuditEvent(db.Model):
     details: Mapped[str] = mapped_column(Text, default="{}")
 
     actor: Mapped[User | None] = relationship()
+
+
+# --- Pool (issue 5) ---
+
+
+class ConsentState(enum.StrEnum):
+    PENDING = "pending"
+    GIVEN = "given"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        return "consent pending" if self is ConsentState.PENDING else self.value.capitalize()
+
+
+class Seniority(enum.StrEnum):
+    JUNIOR = "junior"
+    MID = "mid"
+    SENIOR = "senior"
+    LEAD = "lead"
+    PRINCIPAL = "principal"
+
+    @property
+    def label(self) -> str:
+        return "Mid-level" if self is Seniority.MID else self.value.capitalize()
+
+
+silver_medalist_skill = db.Table(
+    "silver_medalist_skill",
+    db.Column(
+        "silver_medalist_id",
+        ForeignKey("silver_medalist.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    db.Column("skill_id", ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Skill(db.Model):
+    """One word of the shared skills vocabulary, stored normalised (lower case, single spaces)."""
+
+    __tablename__ = "skill"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+
+class SilverMedalist(db.Model):
+    """A strong runner-up kept in the pool, with consent, a vouching manager and a cadence."""
+
+    __tablename__ = "silver_medalist"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), unique=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    opening_id: Mapped[int | None] = mapped_column(ForeignKey("opening.id"), index=True)
+    stage_reached: Mapped[Stage] = mapped_column(str_enum(Stage), default=Stage.INTERVIEW)
+    vouched_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    role_family: Mapped[str] = mapped_column(String(80), default="")
+    seniority: Mapped[Seniority | None] = mapped_column(str_enum(Seniority))
+    locations: Mapped[str] = mapped_column(String(200), default="")
+    rating: Mapped[int] = mapped_column(Integer, default=3)
+    consent_state: Mapped[ConsentState] = mapped_column(
+        str_enum(ConsentState), default=ConsentState.PENDING, index=True
+    )
+    consent_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    roles_of_interest: Mapped[str] = mapped_column(Text, default="")
+    cadence_months: Mapped[int] = mapped_column(Integer, default=3)
+    next_touch_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A reply from the candidate pauses the cadence until someone logs a touch.
+    paused: Mapped[bool] = mapped_column(default=False)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Strengths, skills, roles of interest and touch notes in one text, for the full-text index.
+    search_document: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    candidate: Mapped[Candidate] = relationship()
+    application: Mapped[Application | None] = relationship()
+    opening: Mapped[Opening | None] = relationship()
+    vouched_by: Mapped[User | None] = relationship()
+    skills: Mapped[list[Skill]] = relationship(
+        secondary=silver_medalist_skill, order_by="Skill.name"
+    )
+    touches: Mapped[list[Touch]] = relationship(
+        back_populates="entry", order_by="Touch.at.desc()", cascade="all, delete-orphan"
+    )
+
+    @property
+    def in_pool(self) -> bool:
+        """Pending or given: still part of the pool (declined, withdrawn, expired are not)."""
+        return self.consent_state in (ConsentState.PENDING, ConsentState.GIVEN)
+
+
+class Touch(db.Model):
+    """One keep-in-touch contact with a pooled candidate: a call, a message, a coffee."""
+
+    __tablename__ = "touch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("silver_medalist.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    note: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[SilverMedalist] = relationship(back_populates="touches")
+    user: Mapped[User | None] = relationship()
+    message: Mapped[OutboxMessage | None] = relationship()

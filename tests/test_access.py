@@ -6,9 +6,19 @@ import pytest
 from sqlalchemy import select
 
 from recruiter.extensions import db
-from recruiter.models import Application, Candidate, OutboxMessage, Stage, User, utcnow
+from recruiter.models import (
+    Application,
+    Candidate,
+    OutboxMessage,
+    SilverMedalist,
+    Stage,
+    User,
+    utcnow,
+)
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "desk.home", "bootstrap.static"}
+# Candidate-facing pages (signed links, no sign-in) live in the `public` blueprint.
+PUBLIC_BLUEPRINTS = ("public.",)
 
 
 def snapshot(app) -> list:
@@ -42,19 +52,31 @@ def ids_of_maria(app, pipeline) -> dict:
             sent_at=utcnow(),
             status="sent",
         )
-        db.session.add(message)
+        entry = SilverMedalist(
+            candidate_id=application.candidate_id,
+            application_id=application.id,
+            opening_id=application.opening_id,
+            vouched_by_id=application.opening.owner_id,
+            strengths="Clear thinker",
+        )
+        db.session.add_all([message, entry])
         db.session.commit()
         return {
             "opening_id": application.opening_id,
             "application_id": application.id,
             "candidate_id": application.candidate_id,
             "message_id": message.id,
+            "entry_id": entry.id,
         }
+
+
+def is_public(rule) -> bool:
+    return rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.startswith(PUBLIC_BLUEPRINTS)
 
 
 def routes_with_ids(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_ENDPOINTS or not rule.arguments:
+        if is_public(rule) or not rule.arguments:
             continue
         yield rule
 
@@ -90,7 +112,7 @@ def test_owner_recruiter_and_admin_may_see(app, client, auth, ids_of_maria, who)
 
 def test_signed_out_visitors_are_sent_to_sign_in(app, client, ids_of_maria):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_ENDPOINTS:
+        if is_public(rule):
             continue
         url = fill(rule, ids_of_maria)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 
 from recruiter import create_app
 from recruiter.extensions import db
+from recruiter.pool.search import include_object
 
 MIGRATIONS = str(Path(__file__).parent.parent / "migrations")
 
@@ -18,7 +19,9 @@ def assert_models_match_migrations(database_uri: str) -> None:
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
         downgrade(directory=MIGRATIONS, revision="base")

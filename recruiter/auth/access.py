@@ -14,7 +14,15 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, select
 
 from ..extensions import db
-from ..models import Application, Candidate, Opening, Role, User
+from ..models import (
+    Application,
+    Candidate,
+    ConsentState,
+    Opening,
+    Role,
+    SilverMedalist,
+    User,
+)
 
 
 def visible_openings(query: Select, user: User | None = None) -> Select:
@@ -82,3 +90,33 @@ def roles_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+# --- Pool (issue 5) ---
+# The pool is shared: every signed-in user sees entries whose candidate agreed to it. An entry
+# still waiting for consent (or one that left the pool) is seen only by the vouching manager,
+# the owner of the opening it came from, and recruiters and admins.
+
+
+def visible_pool_entries(query: Select, user: User | None = None) -> Select:
+    """Narrow a query over SilverMedalist to what ``user`` may see."""
+    user = user or current_user
+    if user.sees_everything:
+        return query
+    own_opening = exists().where(
+        Opening.id == SilverMedalist.opening_id, Opening.owner_id == user.id
+    )
+    return query.where(
+        (SilverMedalist.consent_state == ConsentState.GIVEN)
+        | (SilverMedalist.vouched_by_id == user.id)
+        | own_opening
+    )
+
+
+def get_silver_medalist(entry_id: int) -> SilverMedalist:
+    """The pool entry, or 404 when it does not exist or is not the user's to see."""
+    query = visible_pool_entries(select(SilverMedalist).where(SilverMedalist.id == entry_id))
+    entry = db.session.scalar(query)
+    if entry is None:
+        abort(404)
+    return entry

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..auth.access import get_candidate, may_see_opening
+from ..extensions import db
+from ..models import User
+from ..pool.services import entry_for_candidate
+from .forms import DoNotContactForm
+from .services import NotAllowed, lift_do_not_contact, mark_do_not_contact
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 
@@ -17,4 +22,45 @@ def show(candidate_id: int):
     candidate = get_candidate(candidate_id)
     applications = [a for a in candidate.applications if may_see_opening(a.opening, current_user)]
     applications.sort(key=lambda a: a.applied_at, reverse=True)
-    return render_template("candidates/show.html", candidate=candidate, applications=applications)
+    return render_template(
+        "candidates/show.html",
+        candidate=candidate,
+        applications=applications,
+        entry=entry_for_candidate(candidate),
+        dnc_form=DoNotContactForm(),
+        dnc_by=db.session.get(User, candidate.do_not_contact_by_id or 0),
+    )
+
+
+@bp.post("/<int:candidate_id>/do-not-contact")
+@login_required
+def do_not_contact(candidate_id: int):
+    """Mark the candidate do-not-contact: no note, check-in or referral reaches them."""
+    candidate = get_candidate(candidate_id)
+    form = DoNotContactForm()
+    if form.validate_on_submit():
+        cancelled = mark_do_not_contact(
+            candidate, current_user, form.reason.data, form.detail.data or ""
+        )
+        db.session.commit()
+        flash(
+            f"{candidate.name} will not be contacted again ({cancelled} queued cancelled).", "info"
+        )
+    else:
+        flash("Choose a reason.", "danger")
+    return redirect(url_for("candidates.show", candidate_id=candidate.id))
+
+
+@bp.post("/<int:candidate_id>/do-not-contact/lift")
+@login_required
+def lift(candidate_id: int):
+    """Lift a do-not-contact (recruiters and admins)."""
+    candidate = get_candidate(candidate_id)
+    try:
+        lift_do_not_contact(candidate, current_user)
+    except NotAllowed as error:
+        flash(str(error), "warning")
+    else:
+        db.session.commit()
+        flash(f"{candidate.name} may be contacted again.", "success")
+    return redirect(url_for("candidates.show", candidate_id=candidate.id))

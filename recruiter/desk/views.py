@@ -12,6 +12,7 @@ from ..auth.access import visible_openings
 from ..extensions import db
 from ..models import Application, Opening, OpeningStatus, Stage, utcnow
 from ..openings.services import stage_counts
+from ..pool.services import due_follow_ups
 
 bp = Blueprint("desk", __name__)
 
@@ -53,4 +54,7 @@ def index():
         stages=[s for s in Stage if s.is_active],
         waiting=waiting,
         waiting_days=WAITING_DAYS,
+        follow_ups=db.session.scalars(
+            due_follow_ups(None if current_user.sees_everything else current_user).limit(10)
+        ).all(),
     )

@@ -10,6 +10,8 @@ from wtforms import SelectChoice
 from ..auth.access import get_application, get_opening, visible_openings
 from ..extensions import db
 from ..models import Opening, OpeningStatus, Role, Stage, User
+from ..pool.forms import FellThroughForm
+from ..pool.services import opening_pool
 from .forms import AddCandidateForm, MoveStageForm, OpeningForm, StatusForm
 from .services import (
     AlreadyApplied,
@@ -100,6 +102,8 @@ def show(opening_id: int):
         status_form=StatusForm(status=opening.status.value),
         add_form=AddCandidateForm(),
         move_form=MoveStageForm(),
+        pool=opening_pool(opening),
+        fell_through_form=FellThroughForm(),
     )
 
 

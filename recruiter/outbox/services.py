@@ -103,3 +103,17 @@ def status_counts() -> dict[str, int]:
     for status, count in rows:
         counts[status.value] = count
     return counts
+
+
+def cancel_queued_for(candidate: Candidate) -> int:
+    """Cancel every message still queued for this candidate; how many were cancelled."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.candidate_id == candidate.id,
+            OutboxMessage.status == MessageStatus.QUEUED,
+        )
+        .values(status=MessageStatus.CANCELLED)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount

@@ -1,0 +1,1 @@
+"""The silver-medalist pool: tagging, consent, keep-in-touch, rediscovery, backfill."""

@@ -1,0 +1,97 @@
+"""Full-text search over the pool: SQLite FTS5, or PostgreSQL's to_tsvector with a GIN index.
+
+Both index ``silver_medalist.search_document`` (strengths, skills, roles of interest and
+touch notes), which the pool service rewrites on every change. The index objects are made
+by the migration for each dialect; they are not in the models, so autogenerate skips them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+from sqlalchemy import Float, Integer, Subquery, Text, func, literal_column, select, text
+
+from ..extensions import db
+from ..models import SilverMedalist
+
+FTS_TABLE = "silver_medalist_fts"
+PG_INDEX = "ix_silver_medalist_search_document_fts"
+PG_CONFIG = literal_column("'english'::regconfig")
+WORD = re.compile(r"\w+", re.UNICODE)
+START, STOP = "\x02", "\x03"
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave the full-text objects (made per dialect in the migration) out of autogenerate."""
+    return not (name and (name.startswith(FTS_TABLE) or name == PG_INDEX))
+
+
+def words(query: str) -> list[str]:
+    """The words of a free-text query, without any search-engine syntax."""
+    return WORD.findall(query)
+
+
+def fts5_query(query: str, any_word: bool = False) -> str:
+    """Each word quoted (so nothing is read as FTS5 syntax), all of them or any of them."""
+    quoted = [f'"{w}"' for w in words(query)]
+    return (" OR " if any_word else " ").join(quoted)
+
+
+def pg_query(query: str, any_word: bool = False) -> str:
+    """A websearch_to_tsquery text: all words, or any of them."""
+    return (" or " if any_word else " ").join(words(query))
+
+
+def is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def text_matches(query: str, any_word: bool = False) -> Subquery | None:
+    """A subquery of (id, score) for entries matching ``query``; higher score is better."""
+    if not words(query):
+        return None
+    if is_postgres():
+        vector = func.to_tsvector(PG_CONFIG, SilverMedalist.search_document)
+        tsquery = func.websearch_to_tsquery(PG_CONFIG, pg_query(query, any_word))
+        return (
+            select(SilverMedalist.id.label("id"), func.ts_rank(vector, tsquery).label("score"))
+            .where(vector.op("@@")(tsquery))
+            .subquery("text_match")
+        )
+    statement = text(
+        f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"  # noqa: S608 (constant)
+        f" WHERE {FTS_TABLE} MATCH :q"
+    ).bindparams(q=fts5_query(query, any_word))
+    return statement.columns(id=Integer, score=Float).subquery("text_match")
+
+
+def snippets(query: str, ids: list[int], any_word: bool = False) -> dict[int, Markup]:
+    """For each entry id, the matching words in context, with the matches marked."""
+    if not words(query) or not ids:
+        return {}
+    if is_postgres():
+        tsquery = func.websearch_to_tsquery(PG_CONFIG, pg_query(query, any_word))
+        headline = func.ts_headline(
+            PG_CONFIG,
+            SilverMedalist.search_document,
+            tsquery,
+            f"StartSel={START}, StopSel={STOP}, MaxWords=18, MinWords=6",
+        )
+        rows = db.session.execute(
+            select(SilverMedalist.id, headline).where(SilverMedalist.id.in_(ids))
+        )
+    else:
+        placeholders = ", ".join(str(int(i)) for i in ids)
+        statement = text(
+            f"SELECT rowid, snippet({FTS_TABLE}, 0, '{START}', '{STOP}', '…', 12)"  # noqa: S608
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND rowid IN ({placeholders})"
+        ).bindparams(q=fts5_query(query, any_word))
+        rows = db.session.execute(statement.columns(rowid=Integer, snippet=Text))
+    return {entry_id: mark(snippet) for entry_id, snippet in rows if snippet and START in snippet}
+
+
+def mark(snippet: str) -> Markup:
+    """Escape the snippet, then turn the match markers into <mark> elements."""
+    escaped = str(escape(snippet))
+    return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704

@@ -1,0 +1,805 @@
+"""Rules of the silver-medalist pool. Flush, never commit; raise small domain exceptions.
+
+Public API for other features (referrals, the rejection form):
+``tag_silver_medalist``, ``is_referable``, ``referable_entries``, ``entry_for_candidate``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record_event
+from ..candidates.links import external_link
+from ..extensions import db
+from ..models import (
+    Application,
+    Candidate,
+    ConsentState,
+    Opening,
+    OpeningStatus,
+    OutboxMessage,
+    Seniority,
+    SilverMedalist,
+    Skill,
+    Stage,
+    StageChange,
+    Touch,
+    User,
+    utcnow,
+)
+from ..outbox.services import cancel_queued_for, queue_email
+from .search import snippets, text_matches
+
+# Stages in the order a candidate reaches them; interview or later may be pooled.
+STAGE_ORDER = [Stage.APPLIED, Stage.SCREEN, Stage.INTERVIEW, Stage.FINAL, Stage.OFFER, Stage.HIRED]
+POOLABLE_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
+FINALIST_STAGES = (Stage.FINAL, Stage.OFFER)
+CONSENT_PURPOSE = "pool-consent"
+WITHDRAW_PURPOSE = "pool-withdraw"
+CHANNELS = ("email", "phone", "video call", "coffee", "linkedin", "other")
+
+
+class PoolError(Exception):
+    """Base for the pool's domain errors; the message is fit to show a user."""
+
+
+class NotTaggable(PoolError):
+    """The application never reached interview, or the candidate may not be kept."""
+
+
+class AlreadyPooled(PoolError):
+    """The candidate already has a pool entry."""
+
+
+class ConsentNeeded(PoolError):
+    """The candidate has not agreed to be contacted, so no pool message may go out."""
+
+
+# --- Small helpers -------------------------------------------------------------------------
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later (or the month's last day when it is shorter)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def normalise_skill(name: str) -> str:
+    """Lower case, single spaces: "  Python " and "python" are one skill."""
+    return " ".join(name.lower().split())[:60]
+
+
+def split_skills(text: str) -> list[str]:
+    """Comma-separated skills from a form field, normalised, without repeats."""
+    seen: dict[str, None] = {}
+    for part in text.split(","):
+        if name := normalise_skill(part):
+            seen[name] = None
+    return list(seen)
+
+
+def skill_vocabulary() -> list[str]:
+    """Every skill name used so far, for suggestions."""
+    return list(db.session.scalars(select(Skill.name).order_by(Skill.name)))
+
+
+def role_families() -> list[str]:
+    """Role families used so far, for suggestions."""
+    query = select(SilverMedalist.role_family).where(SilverMedalist.role_family != "").distinct()
+    return sorted(db.session.scalars(query))
+
+
+def skills_named(names: list[str]) -> list[Skill]:
+    """The Skill rows for these names, created when new."""
+    names = [n for n in (normalise_skill(n) for n in names) if n]
+    existing = {s.name: s for s in db.session.scalars(select(Skill).where(Skill.name.in_(names)))}
+    for name in names:
+        if name not in existing:
+            existing[name] = Skill(name=name)
+            db.session.add(existing[name])
+    return [existing[n] for n in dict.fromkeys(names)]
+
+
+def refresh_search_document(entry: SilverMedalist) -> None:
+    """Rewrite the text the full-text index reads: strengths, skills, interests and notes."""
+    parts = [
+        entry.strengths,
+        " ".join(s.name for s in entry.skills),
+        entry.role_family,
+        entry.roles_of_interest,
+        *(t.note for t in entry.touches),
+    ]
+    entry.search_document = "\n".join(p for p in parts if p)
+
+
+def stage_reached(application: Application) -> Stage:
+    """The furthest stage the application got to, from its current stage and its history."""
+    stages = [application.stage]
+    for change in application.stage_changes:
+        stages += [change.from_stage, change.to_stage]
+    ranked = [s for s in stages if s in STAGE_ORDER]
+    return max(ranked, key=STAGE_ORDER.index) if ranked else application.stage
+
+
+def may_be_tagged(application: Application) -> bool:
+    """Interview or later, and not the hire."""
+    return stage_reached(application) in POOLABLE_STAGES and application.stage != Stage.HIRED
+
+
+def entry_for_candidate(candidate: Candidate) -> SilverMedalist | None:
+    """The candidate's pool entry, if they ever had one."""
+    return db.session.scalar(
+        select(SilverMedalist).where(SilverMedalist.candidate_id == candidate.id)
+    )
+
+
+def is_referable(entry: SilverMedalist, now: datetime | None = None) -> bool:
+    """Whether the entry may be offered to another opening: consent given and current,
+    and the candidate may be contacted (not do-not-contact, bouncing or erased)."""
+    now = now or utcnow()
+    return (
+        entry.consent_state == ConsentState.GIVEN
+        and entry.consent_expires_at is not None
+        and entry.consent_expires_at > now
+        and entry.candidate.contactable
+    )
+
+
+def contactable_pool(query: Select) -> Select:
+    """Narrow a query over SilverMedalist to consent given, current and contactable."""
+    return query.join(SilverMedalist.candidate).where(
+        SilverMedalist.consent_state == ConsentState.GIVEN,
+        SilverMedalist.consent_expires_at > utcnow(),
+        Candidate.do_not_contact_at.is_(None),
+        Candidate.email_bouncing_at.is_(None),
+        Candidate.erased_at.is_(None),
+    )
+
+
+def referable_entries() -> Select:
+    """A query over every referable entry (for the referrals feature)."""
+    return contactable_pool(select(SilverMedalist))
+
+
+# --- Tagging and consent -------------------------------------------------------------------
+
+
+def tag_silver_medalist(
+    application: Application,
+    manager: User,
+    *,
+    strengths: str = "",
+    skills: list[str] | tuple[str, ...] = (),
+    role_family: str = "",
+    seniority: Seniority | str | None = None,
+    locations: str = "",
+    rating: int = 3,
+    cadence_months: int | None = None,
+    ask_consent: bool = True,
+    send_after: datetime | None = None,
+) -> SilverMedalist:
+    """Keep the application's candidate in the pool and ask for their consent.
+
+    Called by the tag form and by the rejection form. The consent request is queued at
+    ``send_after`` (pass the rejection note's send time so it never arrives first), or not at
+    all with ``ask_consent=False`` when the caller puts ``consent_url(entry)`` in its own
+    message. Raises NotTaggable or AlreadyPooled.
+    """
+    candidate = application.candidate
+    if not may_be_tagged(application):
+        raise NotTaggable(f"{candidate.name} did not reach interview, so cannot be pooled.")
+    if not candidate.contactable:
+        raise NotTaggable(f"{candidate.name} may not be contacted, so cannot be pooled.")
+    entry = entry_for_candidate(candidate)
+    if entry is not None and entry.consent_state != ConsentState.EXPIRED:
+        raise AlreadyPooled(already_pooled_message(entry))
+    if entry is None:
+        entry = SilverMedalist(candidate=candidate)
+        db.session.add(entry)
+    entry.application = application
+    entry.opening = application.opening
+    entry.stage_reached = stage_reached(application)
+    entry.vouched_by = manager
+    entry.strengths = strengths.strip()
+    entry.skills = skills_named(list(skills))
+    entry.role_family = " ".join(role_family.split()).lower()
+    entry.seniority = Seniority(seniority) if seniority else None
+    entry.locations = locations.strip()
+    entry.rating = max(1, min(5, int(rating)))
+    entry.cadence_months = cadence_months or current_app.config["POOL_CADENCE_MONTHS"]
+    entry.consent_state = ConsentState.PENDING
+    entry.consent_given_at = entry.consent_expires_at = entry.extension_requested_at = None
+    entry.next_touch_due = None
+    entry.paused = False
+    entry.consent_requested_at = utcnow()
+    refresh_search_document(entry)
+    db.session.flush()
+    if ask_consent:
+        send_consent_request(entry, send_after=send_after)
+    record_event(manager, "pool.tagged", entry, application=application.id)
+    return entry
+
+
+def already_pooled_message(entry: SilverMedalist) -> str:
+    name = entry.candidate.name
+    if entry.consent_state in (ConsentState.DECLINED, ConsentState.WITHDRAWN):
+        return f"{name} asked not to be kept in the pool; we respect that."
+    return f"{name} is already in the pool."
+
+
+def consent_url(entry: SilverMedalist) -> str:
+    return external_link("public.pool_consent", CONSENT_PURPOSE, entry.candidate_id, e=entry.id)
+
+
+def withdraw_url(entry: SilverMedalist) -> str:
+    return external_link("public.pool_withdraw", WITHDRAW_PURPOSE, entry.candidate_id, e=entry.id)
+
+
+def pool_email(
+    entry: SilverMedalist,
+    subject: str,
+    template: str,
+    send_after: datetime | None = None,
+    **context,
+) -> OutboxMessage:
+    """Queue a pool message; every one carries the withdraw link."""
+    candidate = entry.candidate
+    return queue_email(
+        candidate.email,
+        subject,
+        template,
+        candidate=candidate,
+        send_after=send_after,
+        candidate_name=candidate.name,
+        first_name=candidate.first_name,
+        withdraw_url=withdraw_url(entry),
+        months=current_app.config["POOL_CONSENT_MONTHS"],
+        **context,
+    )
+
+
+def send_consent_request(
+    entry: SilverMedalist, send_after: datetime | None = None
+) -> OutboxMessage:
+    """Ask the candidate whether we may keep their details and contact them."""
+    company = current_app.config["COMPANY_NAME"]
+    message = pool_email(
+        entry,
+        f"May {company} keep in touch?",
+        "pool_consent_request",
+        consent_url=consent_url(entry),
+        opening_title=entry.opening.title if entry.opening else "",
+        send_after=send_after,
+    )
+    entry.consent_requested_at = utcnow()
+    return message
+
+
+def give_consent(entry: SilverMedalist, roles_of_interest: str = "") -> None:
+    """The candidate agreed (or agreed again): consent runs POOL_CONSENT_MONTHS from now."""
+    now = utcnow()
+    first_time = entry.consent_state != ConsentState.GIVEN
+    entry.consent_state = ConsentState.GIVEN
+    entry.consent_given_at = now
+    entry.consent_expires_at = add_months(now, current_app.config["POOL_CONSENT_MONTHS"])
+    entry.extension_requested_at = None
+    if roles_of_interest.strip():
+        entry.roles_of_interest = roles_of_interest.strip()
+    if first_time or entry.next_touch_due is None:
+        entry.next_touch_due = add_months(now, entry.cadence_months)
+    refresh_search_document(entry)
+    db.session.flush()
+    record_event(None, "pool.consent_given", entry, renewed=not first_time)
+
+
+def leave_pool(entry: SilverMedalist, state: ConsentState, actor: User | None = None) -> int:
+    """Take the entry out of the pool: remove personal details, cancel pending mail."""
+    entry.consent_state = state
+    scrub_entry(entry)
+    cancelled = cancel_queued_for(entry.candidate)
+    db.session.flush()
+    record_event(actor, f"pool.{state.value}", entry, cancelled_messages=cancelled)
+    return cancelled
+
+
+def decline_consent(entry: SilverMedalist) -> int:
+    return leave_pool(entry, ConsentState.DECLINED)
+
+
+def withdraw_consent(entry: SilverMedalist) -> int:
+    """The candidate withdrew: nothing more reaches them from the pool."""
+    if entry.consent_state in (ConsentState.WITHDRAWN, ConsentState.DECLINED):
+        return 0
+    return leave_pool(entry, ConsentState.WITHDRAWN)
+
+
+def scrub_entry(entry: SilverMedalist) -> None:
+    """Remove what the pool holds about the person; the row stays for anonymous counts."""
+    entry.strengths = ""
+    entry.locations = ""
+    entry.roles_of_interest = ""
+    entry.skills = []
+    entry.touches.clear()
+    entry.next_touch_due = None
+    entry.paused = False
+    entry.replied_at = None
+    entry.consent_expires_at = None
+    refresh_search_document(entry)
+
+
+@dataclass
+class ExpiryReport:
+    extension_requests: list[SilverMedalist] = field(default_factory=list)
+    expired: list[SilverMedalist] = field(default_factory=list)
+    unanswered: list[SilverMedalist] = field(default_factory=list)
+
+
+def expire_pool(now: datetime | None = None) -> ExpiryReport:
+    """The daily retention job: ask once for an extension, then let expired consent go."""
+    now = now or utcnow()
+    config = current_app.config
+    report = ExpiryReport()
+    notice = now + timedelta(days=config["POOL_EXTENSION_NOTICE_DAYS"])
+    given = select(SilverMedalist).where(SilverMedalist.consent_state == ConsentState.GIVEN)
+    for entry in db.session.scalars(given.where(SilverMedalist.consent_expires_at <= now)):
+        leave_pool(entry, ConsentState.EXPIRED)
+        report.expired.append(entry)
+    ask = given.where(
+        SilverMedalist.consent_expires_at > now,
+        SilverMedalist.consent_expires_at <= notice,
+        SilverMedalist.extension_requested_at.is_(None),
+    )
+    for entry in db.session.scalars(ask):
+        entry.extension_requested_at = now
+        if entry.candidate.contactable:
+            send_extension_request(entry)
+        report.extension_requests.append(entry)
+    stale = now - timedelta(days=config["POOL_CONSENT_REQUEST_DAYS"])
+    pending = select(SilverMedalist).where(
+        SilverMedalist.consent_state == ConsentState.PENDING,
+        SilverMedalist.consent_requested_at <= stale,
+    )
+    for entry in db.session.scalars(pending):
+        leave_pool(entry, ConsentState.EXPIRED)
+        report.unanswered.append(entry)
+    db.session.flush()
+    return report
+
+
+def send_extension_request(entry: SilverMedalist) -> OutboxMessage:
+    """The one request to extend consent, thirty days before it ends."""
+    company = current_app.config["COMPANY_NAME"]
+    return pool_email(
+        entry,
+        f"Shall {company} keep in touch?",
+        "pool_extension_request",
+        consent_url=consent_url(entry),
+        expires_at=entry.consent_expires_at,
+    )
+
+
+# --- Keep-in-touch -------------------------------------------------------------------------
+
+
+def due_follow_ups(user: User | None = None, now: datetime | None = None) -> Select:
+    """Entries whose touch is due, or who replied and wait for an answer; ``user``'s only
+    when given. Replies first, then the longest overdue."""
+    now = now or utcnow()
+    query = contactable_pool(select(SilverMedalist)).where(
+        or_(
+            SilverMedalist.paused.is_(True),
+            and_(SilverMedalist.next_touch_due <= now, SilverMedalist.paused.is_(False)),
+        )
+    )
+    if user is not None:
+        query = query.where(SilverMedalist.vouched_by_id == user.id)
+    return query.order_by(SilverMedalist.paused.desc(), SilverMedalist.next_touch_due)
+
+
+def log_touch(
+    entry: SilverMedalist,
+    user: User,
+    channel: str,
+    note: str,
+    message: OutboxMessage | None = None,
+) -> Touch:
+    """Record a touch; the clock restarts and a reply's pause ends."""
+    now = utcnow()
+    touch = Touch(entry=entry, user=user, channel=channel, note=note.strip(), message=message)
+    touch.at = now
+    db.session.add(touch)
+    entry.next_touch_due = add_months(now, entry.cadence_months)
+    entry.paused = False
+    refresh_search_document(entry)
+    db.session.flush()
+    record_event(user, "pool.touched", entry, channel=channel)
+    return touch
+
+
+def check_may_message(entry: SilverMedalist) -> None:
+    """Raise ConsentNeeded unless a pool message may go to this candidate now."""
+    if not is_referable(entry):
+        if not entry.candidate.contactable:
+            raise ConsentNeeded(f"{entry.candidate.name} may not be contacted.")
+        raise ConsentNeeded(
+            f"{entry.candidate.name} has not agreed to be contacted "
+            f"({entry.consent_state.label}), so no message can go out."
+        )
+
+
+def check_in_draft(entry: SilverMedalist, user: User) -> tuple[str, str]:
+    """A short, warm check-in to start from."""
+    company = current_app.config["COMPANY_NAME"]
+    subject = f"Checking in from {company}"
+    body = (
+        f"Hello {entry.candidate.first_name},\n\n"
+        f"It has been a while since we last spoke, and I wanted to check in. "
+        f"How are things going for you? If anything has changed in what you are looking for, "
+        f"I would love to hear about it.\n\n"
+        f"Best wishes,\n{user.name}\n{company}"
+    )
+    return subject, body
+
+
+def send_check_in(entry: SilverMedalist, user: User, subject: str, body: str) -> Touch:
+    """Queue a check-in message and log it as a touch (which resets the clock)."""
+    check_may_message(entry)
+    message = pool_email(entry, subject, "pool_message", body=body.strip())
+    return log_touch(entry, user, "email", f"Check-in sent: {subject}", message=message)
+
+
+def mark_replied(entry: SilverMedalist, user: User) -> None:
+    """The candidate replied: pause the cadence until someone logs a touch."""
+    entry.paused = True
+    entry.replied_at = utcnow()
+    db.session.flush()
+    record_event(user, "pool.replied", entry)
+
+
+def update_entry(entry: SilverMedalist, user: User, **tags) -> None:
+    """Change an entry's tags, rating or cadence (not its consent)."""
+    if "skills" in tags:
+        entry.skills = skills_named(list(tags.pop("skills")))
+    if "role_family" in tags:
+        tags["role_family"] = " ".join(tags["role_family"].split()).lower()
+    if "seniority" in tags:
+        tags["seniority"] = Seniority(tags["seniority"]) if tags["seniority"] else None
+    for name, value in tags.items():
+        setattr(entry, name, value)
+    refresh_search_document(entry)
+    db.session.flush()
+    record_event(user, "pool.updated", entry)
+
+
+# --- Rediscovery ---------------------------------------------------------------------------
+
+
+@dataclass
+class PoolFilters:
+    text: str = ""
+    skills: list[str] = field(default_factory=list)
+    role_family: str = ""
+    seniority: str = ""
+    location: str = ""
+    min_rating: int = 0
+    consent: str = ""
+    due: bool = False
+    sort: str = "relevance"
+
+
+SORTS = {
+    "relevance": "Best match",
+    "rating": "Rating",
+    "due": "Follow-up due",
+    "newest": "Newest",
+}
+
+
+def known(enum_class, value: str):
+    """The member for ``value``, or None for an empty or unknown value (a hand-edited URL)."""
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        return None
+
+
+def search_pool(filters: PoolFilters) -> Select:
+    """A query over SilverMedalist for the filters, sorted; entries that left the pool
+    are shown only when their consent state is asked for."""
+    query = (
+        select(SilverMedalist)
+        .join(SilverMedalist.candidate)
+        .options(selectinload(SilverMedalist.skills))
+    )
+    consent = known(ConsentState, filters.consent)
+    seniority = known(Seniority, filters.seniority)
+    if consent:
+        query = query.where(SilverMedalist.consent_state == consent)
+    else:
+        query = query.where(
+            SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])
+        )
+    for name in filters.skills:
+        query = query.where(SilverMedalist.skills.any(Skill.name == normalise_skill(name)))
+    if filters.role_family:
+        query = query.where(SilverMedalist.role_family == filters.role_family.lower().strip())
+    if seniority:
+        query = query.where(SilverMedalist.seniority == seniority)
+    if filters.location:
+        pattern = f"%{filters.location.strip()}%"
+        query = query.where(
+            or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
+        )
+    if filters.min_rating:
+        query = query.where(SilverMedalist.rating >= filters.min_rating)
+    if filters.due:
+        query = query.where(SilverMedalist.next_touch_due <= utcnow())
+    matches = text_matches(filters.text)
+    if matches is not None:
+        query = query.join(matches, matches.c.id == SilverMedalist.id)
+    order = {
+        "rating": [SilverMedalist.rating.desc()],
+        "due": [SilverMedalist.next_touch_due.asc().nulls_last()],
+        "newest": [SilverMedalist.created_at.desc()],
+    }.get(filters.sort, [])
+    if filters.sort == "relevance" and matches is not None:
+        order = [matches.c.score.desc()]
+    return query.order_by(*order, SilverMedalist.rating.desc(), SilverMedalist.id.desc())
+
+
+def consent_counts(narrow: Callable[[Select], Select]) -> dict[ConsentState, int]:
+    """How many entries (of those ``narrow`` lets through) are in each consent state."""
+    counts = dict.fromkeys(ConsentState, 0)
+    query = select(SilverMedalist.consent_state, func.count()).group_by(
+        SilverMedalist.consent_state
+    )
+    for state, count in db.session.execute(narrow(query)):
+        counts[state] = count
+    return counts
+
+
+def facet_counts(results: Select) -> dict[str, list[tuple[str, int]]]:
+    """Within the results: how many per role family and per seniority, largest first."""
+    found = results.order_by(None).subquery()
+    facets = {}
+    for name, column in (("Role family", found.c.role_family), ("Seniority", found.c.seniority)):
+        rows = db.session.execute(
+            select(column, func.count()).group_by(column).order_by(func.count().desc())
+        )
+        facets[name] = [(getattr(value, "label", value) or "not set", n) for value, n in rows]
+    return facets
+
+
+def why_matched(entries: list[SilverMedalist], filters: PoolFilters) -> dict[int, list]:
+    """For each entry, the reasons it is in the results, in plain words (and a text snippet)."""
+    found = snippets(filters.text, [e.id for e in entries])
+    reasons: dict[int, list] = {}
+    wanted = {normalise_skill(s) for s in filters.skills}
+    for entry in entries:
+        why: list = []
+        if wanted:
+            why.append("skills: " + ", ".join(sorted(wanted)))
+        if filters.role_family:
+            why.append(f"role family: {entry.role_family}")
+        if filters.seniority and entry.seniority:
+            why.append(f"seniority: {entry.seniority.label}")
+        if filters.location:
+            why.append(f"would work in: {entry.locations}")
+        if filters.min_rating:
+            why.append(f"rated {entry.rating} of 5")
+        if filters.due and entry.next_touch_due:
+            why.append("follow-up due")
+        if entry.id in found:
+            why.append(found[entry.id])
+        reasons[entry.id] = why
+    return reasons
+
+
+# --- Matching the pool to an opening ------------------------------------------------------
+
+
+@dataclass
+class Match:
+    entry: SilverMedalist
+    score: float
+    reasons: list = field(default_factory=list)
+
+
+SENIORITY_WORDS = {
+    Seniority.JUNIOR: ("junior", "graduate", "entry"),
+    Seniority.MID: ("mid", "intermediate"),
+    Seniority.SENIOR: ("senior", "sr"),
+    Seniority.LEAD: ("lead", "staff", "head"),
+    Seniority.PRINCIPAL: ("principal", "architect"),
+}
+
+
+def opening_words(opening: Opening) -> set[str]:
+    return {w.lower() for w in (opening.title + " " + opening.team).replace("/", " ").split()}
+
+
+def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
+    """The pooled candidates who fit the opening best, with why. Points: 3 per skill named in
+    the title or team, 2 for the role family, 1 for seniority, 1 for location, up to 2 for
+    text relevance of the title, and the rating as a tie-breaker."""
+    words = opening_words(opening)
+    query = contactable_pool(select(SilverMedalist).options(selectinload(SilverMedalist.skills)))
+    query = query.where(
+        ~SilverMedalist.candidate_id.in_(
+            select(Application.candidate_id).where(Application.opening_id == opening.id)
+        )
+    )
+    text_scores = text_relevance(opening)
+    found: list[Match] = []
+    for entry in db.session.scalars(query):
+        match = score_entry(entry, opening, words, text_scores)
+        if match.reasons:
+            found.append(match)
+    found.sort(key=lambda m: (m.score, m.entry.rating), reverse=True)
+    return found[:limit]
+
+
+def text_relevance(opening: Opening) -> dict[int, float]:
+    """Full-text relevance of each entry to the opening's title and team, scaled to 0..2."""
+    matches = text_matches(f"{opening.title} {opening.team}", any_word=True)
+    if matches is None:
+        return {}
+    rows = db.session.execute(select(matches.c.id, matches.c.score)).all()
+    best = max((score for _, score in rows), default=0) or 1
+    return {entry_id: 2 * score / best for entry_id, score in rows}
+
+
+def score_entry(
+    entry: SilverMedalist, opening: Opening, words: set[str], text_scores: dict[int, float]
+) -> Match:
+    """Score one entry against the opening, keeping a reason for every point."""
+    match = Match(entry=entry, score=0.0)
+    title = " ".join(sorted(words))
+    skills = [s.name for s in entry.skills if s.name in words or f" {s.name} " in f" {title} "]
+    if skills:
+        match.score += 3 * len(skills)
+        match.reasons.append("skills in the title: " + ", ".join(skills))
+    family = entry.role_family
+    if family and any(w.startswith(family[:5]) or family.startswith(w[:5]) for w in words):
+        match.score += 2
+        match.reasons.append(f"role family: {family}")
+    if entry.seniority and words & set(SENIORITY_WORDS[entry.seniority]):
+        match.score += 1
+        match.reasons.append(f"seniority: {entry.seniority.label}")
+    place = opening.location.strip().lower()
+    if place and (place in entry.locations.lower() or "remote" in entry.locations.lower()):
+        match.score += 1
+        match.reasons.append(f"would work in: {entry.locations}")
+    if entry.id in text_scores:
+        match.score += text_scores[entry.id]
+        match.reasons.append("strengths or notes mention the role")
+    return match
+
+
+# --- The opening page: suggestions, tags, backfill ----------------------------------------
+
+
+@dataclass
+class OpeningPool:
+    """What the opening page shows from the pool."""
+
+    entries_by_candidate: dict[int, SilverMedalist]
+    suggestions: list[Application]
+    matches: list[Match]
+    own_silver_medalists: list[SilverMedalist]
+    taggable: set[int]
+
+
+def finalists_to_suggest(opening: Opening, pooled: set[int]) -> list[Application]:
+    """When the opening is filled: its finalists who were not hired and are not pooled."""
+    if opening.status != OpeningStatus.FILLED:
+        return []
+    return [
+        a
+        for a in opening.applications
+        if a.stage != Stage.HIRED
+        and stage_reached(a) in FINALIST_STAGES
+        and a.candidate_id not in pooled
+        and a.candidate.contactable
+    ]
+
+
+def opening_pool(opening: Opening) -> OpeningPool:
+    """Pool entries of the opening's candidates, finalists to suggest, and matches."""
+    candidate_ids = [a.candidate_id for a in opening.applications]
+    entries = db.session.scalars(
+        select(SilverMedalist).where(SilverMedalist.candidate_id.in_(candidate_ids))
+    )
+    by_candidate = {e.candidate_id: e for e in entries}
+    own = own_silver_medalists(opening)
+    return OpeningPool(
+        entries_by_candidate=by_candidate,
+        suggestions=finalists_to_suggest(opening, set(by_candidate)),
+        matches=matches_for_opening(opening) if opening.status == OpeningStatus.OPEN else [],
+        own_silver_medalists=own,
+        taggable={a.id for a in opening.applications if may_be_tagged(a)},
+    )
+
+
+def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:
+    """Entries tagged from this opening and still in the pool, best rated first."""
+    return list(
+        db.session.scalars(
+            select(SilverMedalist)
+            .where(
+                SilverMedalist.opening_id == opening.id,
+                SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),
+            )
+            .order_by(SilverMedalist.rating.desc(), SilverMedalist.created_at)
+        )
+    )
+
+
+FELL_THROUGH_REASONS = {
+    "declined_offer": "Declined the offer",
+    "left_early": "Left in the first months",
+    "other": "Another reason",
+}
+
+
+class CannotFallThrough(PoolError):
+    """Only an offer or a hire can fall through."""
+
+
+def hire_fell_through(application: Application, user: User, reason: str) -> Opening:
+    """The hire fell through: the application is withdrawn and the opening reopens."""
+    if application.stage not in (Stage.OFFER, Stage.HIRED):
+        raise CannotFallThrough("Only an offer or a hire can fall through.")
+    now = utcnow()
+    db.session.add(
+        StageChange(
+            application=application,
+            from_stage=application.stage,
+            to_stage=Stage.WITHDRAWN,
+            changed_by=user,
+            changed_at=now,
+        )
+    )
+    application.stage = Stage.WITHDRAWN
+    application.stage_changed_at = now
+    opening = application.opening
+    opening.status = OpeningStatus.OPEN
+    opening.status_changed_at = now
+    db.session.flush()
+    record_event(
+        user, "opening.hire_fell_through", opening, application=application.id, reason=reason
+    )
+    return opening
+
+
+def reengagement_draft(entry: SilverMedalist, opening: Opening, user: User) -> tuple[str, str]:
+    """A draft message to a runner-up when the role opens again."""
+    company = current_app.config["COMPANY_NAME"]
+    subject = f"The {opening.title} role at {company} is open again"
+    body = (
+        f"Hello {entry.candidate.first_name},\n\n"
+        f"When we met for the {opening.title} role, you impressed us, and the decision was "
+        f"a close one. The role has opened again, and you were the first person we thought of.\n\n"
+        f"Would you be open to a short conversation about it? There is no pressure at all; "
+        f"if the timing is not right, just let me know.\n\n"
+        f"Best wishes,\n{user.name}\n{company}"
+    )
+    return subject, body
+
+
+def send_reengagement(entry: SilverMedalist, user: User, subject: str, body: str) -> OutboxMessage:
+    """Send the (edited) re-engagement message, respecting consent and do-not-contact."""
+    check_may_message(entry)
+    message = pool_email(entry, subject, "pool_message", body=body.strip())
+    log_touch(entry, user, "email", f"Re-engagement sent: {subject}", message=message)
+    record_event(user, "pool.reengaged", entry)
+    return message

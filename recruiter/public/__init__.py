@@ -1,0 +1,1 @@
+"""Pages for candidates, who never sign in: reached through signed links."""

@@ -8,14 +8,22 @@ with the next message.
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import smtplib
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask_mail import Message
+from flask_migrate import upgrade
 from sqlalchemy import func, select, update
 
+from recruiter import create_app
 from recruiter.extensions import db
 from recruiter.models import AuditEvent, Candidate, MessageStatus, OutboxMessage, utcnow
 from recruiter.outbox import delivery
@@ -525,3 +533,117 @@ def bouncing(app, message_id: int) -> bool:
     with app.app_context():
         candidate = db.session.get(OutboxMessage, message_id).candidate
         return candidate.email_bouncing_at is not None
+
+
+# -- real worker processes --------------------------------------------------------------
+
+FLASK = str(Path(sys.executable).parent / "flask")
+
+
+def worker_env(database_uri: str, smtp, **settings) -> dict:
+    """The environment of a worker process: the same database and SMTP server as the test."""
+    env = dict(os.environ)
+    env.update(
+        RECRUITER_SQLALCHEMY_DATABASE_URI=database_uri,
+        RECRUITER_SECRET_KEY="test-secret-key-not-for-production",
+        RECRUITER_MAIL_SERVER=smtp.host,
+        RECRUITER_MAIL_PORT=str(smtp.port),
+        RECRUITER_MAIL_TIMEOUT_SECONDS="5",
+    )
+    env.update({f"RECRUITER_{name}": str(value) for name, value in settings.items()})
+    return env
+
+
+def start_worker(env: dict, *command: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [FLASK, "--app", "recruiter", "outbox", *command],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def queue_plain(app, n: int) -> None:
+    with app.app_context():
+        for i in range(n):
+            queue_message(f"person{i}@example.com", f"Note {i}", "Thank you.")
+        db.session.commit()
+
+
+def sent_by(outputs: list[str]) -> list[int]:
+    """How many messages each worker said it sent (its last line: "sent N, ...")."""
+    return [int(re.match(r"sent (\d+)", o.strip().splitlines()[-1]).group(1)) for o in outputs]
+
+
+def assert_each_sent_exactly_once(app, smtp, n: int) -> None:
+    received = smtp.wait_for(n, timeout=30)
+    ids = [m["Message-ID"] for m in received]
+    assert len(ids) == n and len(set(ids)) == n, "a message was sent twice"
+    with app.app_context():
+        stored = dict(
+            db.session.execute(select(OutboxMessage.message_id_header, OutboxMessage.status)).all()
+        )
+        assert set(stored) == set(ids)
+        assert set(stored.values()) == {MessageStatus.SENT}
+
+
+@pytest.mark.slow
+def test_outbox_run_stops_cleanly_on_sigterm(app, smtp):
+    queue_plain(app, 200)
+    worker = start_worker(
+        worker_env(app.config["SQLALCHEMY_DATABASE_URI"], smtp, OUTBOX_BATCH_SIZE=20),
+        "run",
+        "--poll",
+        "0.2",
+    )
+    try:
+        smtp.wait_for(1, timeout=20)
+        signalled = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, output
+    assert time.monotonic() - signalled < 5
+    assert "Outbox worker stopped." in output
+    with app.app_context():
+        counts = dict(
+            db.session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
+    assert MessageStatus.SENDING not in counts  # nothing left waiting for a lease to end
+    assert counts[MessageStatus.SENT] == len(smtp.messages)
+    assert len({m["Message-ID"] for m in smtp.messages}) == len(smtp.messages)
+
+
+@pytest.mark.slow
+def test_two_workers_on_sqlite_never_send_a_message_twice(app, smtp):
+    queue_plain(app, 60)
+    env = worker_env(app.config["SQLALCHEMY_DATABASE_URI"], smtp, OUTBOX_BATCH_SIZE=5)
+    workers = [start_worker(env, "deliver") for _ in range(2)]
+    outputs = [w.communicate(timeout=60)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    assert_each_sent_exactly_once(app, smtp, 60)
+    assert sum(sent_by(outputs)) == 60
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_three_workers_on_postgres_deliver_each_message_exactly_once(postgres_url, smtp):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": postgres_url, "TESTING": True})
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+    queue_plain(app, 300)
+    env = worker_env(postgres_url, smtp, OUTBOX_BATCH_SIZE=10)
+    workers = [start_worker(env, "deliver") for _ in range(3)]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0], outputs
+    assert_each_sent_exactly_once(app, smtp, 300)
+    print("messages sent by each worker:", sent_by(outputs))
+    assert sum(sent_by(outputs)) == 300
+    assert smtp.connections >= 3  # every worker had its own connection
+    with app.app_context():
+        db.engine.dispose()

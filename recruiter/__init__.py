@@ -76,9 +76,11 @@ def register_blueprints(app: Flask) -> None:
     from .desk.views import bp as desk_bp
     from .openings.views import bp as openings_bp
     from .outbox.views import bp as outbox_bp
+    from .outbox.views import problems_bp
     from .rejections.views import bp as rejections_bp
 
-    for bp in (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp):
+    blueprints = (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp)
+    for bp in (*blueprints, problems_bp):
         app.register_blueprint(bp)
 
 

@@ -647,3 +647,140 @@ def test_three_workers_on_postgres_deliver_each_message_exactly_once(postgres_ur
     assert smtp.connections >= 3  # every worker had its own connection
     with app.app_context():
         db.engine.dispose()
+
+
+# -- what users see ---------------------------------------------------------------------
+
+
+def reject(client, application_id: int):
+    return client.post(
+        f"/applications/{application_id}/reject",
+        data={
+            "subject": "Your application for Backend Engineer",
+            "body": "Dear Casey,\n\nThank you for your time.",
+            "internal_reason": "weaker on design",
+            "send": "Send",
+        },
+    )
+
+
+@pytest.fixture
+def bounced(app, client, auth, pipeline, smtp) -> dict:
+    """Maria rejected her first candidate; the server refused the address."""
+    auth.login()
+    application_id = pipeline["mine"]["applications"][0]
+    assert reject(client, application_id).status_code == 302
+    smtp.mode = "rcpt_550"
+    deliver(app)
+    smtp.mode = "normal"
+    with app.app_context():
+        message = db.session.scalar(select(OutboxMessage))
+        return {
+            "message": message.id,
+            "candidate": message.candidate_id,
+            "opening": pipeline["mine"]["opening"],
+        }
+
+
+def test_a_bounce_shows_on_the_candidate_and_opening_pages(client, bounced):
+    page = client.get(f"/candidates/{bounced['candidate']}").get_data(as_text=True)
+    assert "bounced on" in page and "Correct the address" in page
+    assert "Note failed" in page and "Not delivered" in page and "550" in page
+    page = client.get(f"/openings/{bounced['opening']}").get_data(as_text=True)
+    assert "Not delivered" in page and "550" in page
+
+
+def test_delivery_problems_page_shows_each_user_what_they_may_see(
+    app, client, auth, bounced, pipeline
+):
+    page = client.get("/delivery/").get_data(as_text=True)
+    assert "Your application for Backend Engineer" in page and "550" in page
+    assert "Correct Casey Candidate0's address" in page
+    auth.logout()
+    auth.login("other_manager")
+    page = client.get("/delivery/").get_data(as_text=True)
+    assert "Backend Engineer" not in page and "No delivery problems" in page
+    assert client.post(f"/delivery/{bounced['message']}/retry").status_code == 404
+    auth.logout()
+    auth.login("recruiter")
+    assert "Backend Engineer" in client.get("/delivery/").get_data(as_text=True)
+
+
+def test_delivery_problems_are_paginated_newest_first(app, client, auth, smtp):
+    app.config.update(PAGE_SIZE=2, OUTBOX_RETRY_BASE_SECONDS=60)
+    ids = queue(app, 3)
+    smtp.mode = "data_451"
+    deliver(app)
+    with app.app_context():
+        for minutes, mid in enumerate(ids):
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == mid)
+                .values(last_attempt_at=utcnow() + timedelta(minutes=minutes))
+            )
+        db.session.commit()
+    auth.login("recruiter")
+    first = client.get("/delivery/").get_data(as_text=True)
+    assert first.index("Note 2") < first.index("Note 1") and "Note 0" not in first
+    assert "Page 1 of 2" in first
+    second = client.get("/delivery/?page=2").get_data(as_text=True)
+    assert "Note 0" in second and "Note 2" not in second
+
+
+def test_retry_button_after_correcting_the_address(app, client, bounced, smtp):
+    response = client.post(f"/delivery/{bounced['message']}/retry", follow_redirects=True)
+    assert "address is bouncing" in response.get_data(as_text=True)
+    assert state(app, bounced["message"]).status == MessageStatus.FAILED
+
+    url = f"/candidates/{bounced['candidate']}/email"
+    assert "bounced on" in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"email": "Casey.Fixed@Example.com"})
+    assert response.status_code == 302
+    with app.app_context():
+        candidate = db.session.get(Candidate, bounced["candidate"])
+        assert candidate.email == "casey.fixed@example.com"
+        assert candidate.email_bouncing_at is None and candidate.email_bouncing_reason == ""
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "candidate.email_corrected")
+        )
+        assert event.target_id == candidate.id
+        assert json.loads(event.details) == {"changed": True, "was_bouncing": True}
+        assert "example.com" not in event.details  # no addresses in the audit log
+
+    response = client.post(f"/delivery/{bounced['message']}/retry", follow_redirects=True)
+    assert "will be sent again" in response.get_data(as_text=True)
+    deliver(app)
+    [received] = smtp.wait_for(1)
+    assert received["To"] == "casey.fixed@example.com"
+    assert "No delivery problems" in client.get("/delivery/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("email", "error"),
+    [
+        ("casey1.bac@example.com", "Another candidate already has this address"),
+        ("casey@example.com\r\nBcc: victim@example.com", "single line"),
+        ("not an address", "Invalid email address"),
+        ("", "This field is required"),
+    ],
+)
+def test_email_form_explains_what_is_wrong(app, client, bounced, email, error):
+    url = f"/candidates/{bounced['candidate']}/email"
+    response = client.post(url, data={"email": email})
+    assert response.status_code == 200
+    assert error in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Candidate, bounced["candidate"]).email_bouncing_at is not None
+
+
+def test_forms_that_feed_headers_refuse_line_breaks(app, client, auth, pipeline):
+    auth.login()
+    response = client.post(
+        "/openings/new", data={"title": "Engineer\r\nBcc: victim@example.com", "owner_id": 1}
+    )
+    assert "single line" in response.get_data(as_text=True)
+    response = client.post(
+        f"/openings/{pipeline['mine']['opening']}/candidates/new",
+        data={"email": "x@example.com\nBcc: victim@example.com", "name": "X", "timezone": "UTC"},
+    )
+    assert "single line" in response.get_data(as_text=True)

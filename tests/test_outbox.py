@@ -784,3 +784,78 @@ def test_forms_that_feed_headers_refuse_line_breaks(app, client, auth, pipeline)
         data={"email": "x@example.com\nBcc: victim@example.com", "name": "X", "timezone": "UTC"},
     )
     assert "single line" in response.get_data(as_text=True)
+
+
+# -- SMTP login ---------------------------------------------------------------------------
+
+
+class RecordingHandler:
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((session.authenticated, session.auth_data, envelope.rcpt_tos))
+        return "250 OK"
+
+
+@pytest.fixture
+def auth_smtp():
+    """An aiosmtpd server that offers AUTH (without TLS: loopback, tests only)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"hiring",
+            b"s3cret-pass",
+        )
+        return AuthResult(success=ok, auth_data=auth_data.login if ok else None)
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    handler = RecordingHandler()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="smtp-auth.localhost",
+        authenticator=authenticator,
+        auth_require_tls=False,
+        # smtplib falls back to LOGIN after a failed PLAIN, which aiosmtpd 1.4 never answers.
+        auth_exclude_mechanism=["LOGIN"],
+    )
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+def test_the_worker_logs_in_with_username_and_password(app, auth_smtp):
+    controller, handler = auth_smtp
+    app.config.update(
+        MAIL_SERVER=controller.hostname,
+        MAIL_PORT=controller.port,
+        MAIL_USERNAME="hiring",
+        MAIL_PASSWORD="s3cret-pass",
+    )
+    [mid] = queue(app)
+    assert deliver(app).sent == [mid]
+    [(authenticated, login, rcpts)] = handler.received
+    assert authenticated and login == b"hiring" and rcpts == ["cand0@example.com"]
+
+
+def test_a_wrong_password_is_retried_and_marks_nothing(app, auth_smtp):
+    controller, handler = auth_smtp
+    app.config.update(
+        MAIL_SERVER=controller.hostname,
+        MAIL_PORT=controller.port,
+        MAIL_USERNAME="hiring",
+        MAIL_PASSWORD="wrong",
+    )
+    [mid] = queue(app)
+    assert deliver(app).retrying == [mid]
+    assert_retrying(app, mid, "535")
+    assert not bouncing(app, mid)
+    assert handler.received == []

@@ -811,7 +811,7 @@ def auth_smtp():
             b"hiring",
             b"s3cret-pass",
         )
-        return AuthResult(success=ok, auth_data=auth_data.login if ok else None)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

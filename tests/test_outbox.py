@@ -477,10 +477,16 @@ def test_retry_after_correcting_the_address(app, smtp, runner):
     assert received["Message-ID"] == message.message_id_header
 
 
-def test_retry_refuses_sent_and_unknown_messages(app, smtp, runner):
+def test_retry_refuses_sent_untried_and_unknown_messages(app, smtp, runner):
     [mid] = queue(app)
+    later = queue(app, prefix="later")[0]
+    with app.app_context():  # e.g. a note held back for its undo window
+        db.session.get(OutboxMessage, later).send_after = utcnow() + timedelta(hours=1)
+        db.session.commit()
     deliver(app)
     assert "nothing to retry" in runner.invoke(args=["outbox", "retry", str(mid)]).output
+    assert "nothing to retry" in runner.invoke(args=["outbox", "retry", str(later)]).output
+    assert state(app, later).send_after > utcnow()
     assert "No message" in runner.invoke(args=["outbox", "retry", "99999"]).output
 
 

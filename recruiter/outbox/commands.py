@@ -9,6 +9,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
@@ -72,7 +73,13 @@ def run_command(poll: float | None) -> None:
     stop = StopFlag()
     click.echo(f"Outbox worker running (polling every {poll:g} s). Ctrl-C stops it.")
     while not stop():
-        report = deliver_due(should_stop=stop)
+        try:
+            report = deliver_due(should_stop=stop)
+        except OperationalError as error:  # the database went away: wait, then go on
+            db.session.rollback()
+            click.echo(f"Database unavailable, retrying in {poll:g} s: {error.orig}", err=True)
+            stop.sleep(poll)
+            continue
         echo_report(report)
         if report.total < current_app.config["OUTBOX_BATCH_SIZE"] or report.released:
             stop.sleep(poll)

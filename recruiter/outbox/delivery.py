@@ -330,7 +330,9 @@ def deliver_one(claim: Claim, connection: SMTPConnection | None, report: Deliver
     except SMTPUnavailable as error:
         record_failure(claim, error, report)
         return False
-    except (smtplib.SMTPException, OSError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 (one bad message must not stop the rest)
+        if not isinstance(error, smtplib.SMTPException | OSError | ValueError):
+            log.exception("outbox message %s: unexpected error while sending", claim.id)
         record_failure(claim, error, report)
         if connection is not None:
             connection.close()  # a fresh line for the next message

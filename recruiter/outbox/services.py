@@ -110,11 +110,16 @@ class NotRetryable(Exception):
     """The message was sent, cancelled, or is being sent right now."""
 
 
-RETRYABLE = (MessageStatus.FAILED, MessageStatus.QUEUED)
+def retryable():
+    """Failed, or waiting after a failed try (never a message still in its first wait)."""
+    return or_(
+        OutboxMessage.status == MessageStatus.FAILED,
+        and_(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.last_error != ""),
+    )
 
 
 def retry_message(message: OutboxMessage, actor: User | None = None) -> OutboxMessage:
-    """Queue a failed (or waiting) message to go out now, with a fresh count of tries.
+    """Queue a failed message (or one waiting to be tried again) to go out now, afresh.
 
     Goes to the candidate's current address (it may have been corrected since) and keeps
     its Message-ID. Refuses a candidate who may not be contacted. Flush, never commit.
@@ -127,7 +132,7 @@ def retry_message(message: OutboxMessage, actor: User | None = None) -> OutboxMe
         values["recipient"] = candidate.email
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status.in_(RETRYABLE))
+        .where(OutboxMessage.id == message.id, retryable())
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -150,12 +155,7 @@ def delivery_problems(candidate_ids: Select | None = None) -> Select:
     """Failed messages and those waiting for a retry, most recently tried first."""
     query = (
         select(OutboxMessage)
-        .where(
-            or_(
-                OutboxMessage.status == MessageStatus.FAILED,
-                and_(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.last_error != ""),
-            )
-        )
+        .where(retryable())
         .order_by(OutboxMessage.last_attempt_at.desc(), OutboxMessage.id.desc())
     )
     if candidate_ids is not None:

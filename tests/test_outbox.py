@@ -761,6 +761,16 @@ def test_retry_button_after_correcting_the_address(app, client, bounced, smtp):
     assert "No delivery problems" in client.get("/delivery/").get_data(as_text=True)
 
 
+def test_a_corrected_address_applies_to_notes_still_waiting(app, client, auth, smtp):
+    [mid] = queue(app)
+    auth.login("recruiter")
+    candidate_id = state(app, mid).candidate_id
+    client.post(f"/candidates/{candidate_id}/email", data={"email": "fixed@example.com"})
+    assert state(app, mid).recipient == "fixed@example.com"
+    deliver(app)
+    assert smtp.wait_for(1)[0]["To"] == "fixed@example.com"
+
+
 @pytest.mark.parametrize(
     ("email", "error"),
     [

@@ -37,11 +37,12 @@ def deliver_command() -> None:
     while True:
         report = deliver_due(batch, due_before=started)
         echo_report(report)
-        for name in ("sent", "retrying", "failed", "released"):
+        for name in ("sent", "retrying", "failed", "cancelled", "released"):
             getattr(total, name).extend(getattr(report, name))
-        if report.total < batch or report.released:
+        total.claimed += report.claimed
+        if report.claimed < batch or report.released:
             break
-    click.echo(total.summary() if total.total or total.released else "Nothing due.")
+    click.echo(total.summary() if total.claimed else "Nothing due.")
 
 
 class StopFlag:
@@ -81,7 +82,7 @@ def run_command(poll: float | None) -> None:
             stop.sleep(poll)
             continue
         echo_report(report)
-        if report.total < current_app.config["OUTBOX_BATCH_SIZE"] or report.released:
+        if report.claimed < current_app.config["OUTBOX_BATCH_SIZE"] or report.released:
             stop.sleep(poll)
     click.echo("Outbox worker stopped.")
 

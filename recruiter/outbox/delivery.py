@@ -41,8 +41,10 @@ class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    claimed: int = 0
 
     @property
     def total(self) -> int:
@@ -51,6 +53,8 @@ class DeliveryReport:
 
     def summary(self) -> str:
         text = f"sent {len(self.sent)}, retrying {len(self.retrying)}, failed {len(self.failed)}"
+        if self.cancelled:
+            text += f", cancelled {len(self.cancelled)}"
         if self.released:
             text += f", put back untried {len(self.released)}"
         return text
@@ -273,8 +277,7 @@ def refuse_uncontactable(claim: Claim, report: DeliveryReport) -> bool:
     else:
         status, text = MessageStatus.CANCELLED, "Not sent: the candidate may not be contacted."
     if finish(claim, status=status, last_error=text):
-        if status == MessageStatus.FAILED:
-            report.failed.append(claim.id)
+        (report.failed if status == MessageStatus.FAILED else report.cancelled).append(claim.id)
         report.lines.append(f"message {claim.id}: {status.value}: {text}")
     db.session.commit()
     return True
@@ -293,6 +296,7 @@ def deliver_due(
     """
     report = DeliveryReport()
     claims = claim_due_messages(limit or current_app.config["OUTBOX_BATCH_SIZE"], due_before)
+    report.claimed = len(claims)
     connection = SMTPConnection() if current_app.config.get("MAIL_SERVER") else None
     try:
         for index, claim in enumerate(claims):

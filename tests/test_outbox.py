@@ -25,7 +25,14 @@ from sqlalchemy import func, select, update
 
 from recruiter import create_app
 from recruiter.extensions import db
-from recruiter.models import AuditEvent, Candidate, MessageStatus, OutboxMessage, utcnow
+from recruiter.models import (
+    Application,
+    AuditEvent,
+    Candidate,
+    MessageStatus,
+    OutboxMessage,
+    utcnow,
+)
 from recruiter.outbox import delivery
 from recruiter.outbox.services import (
     ContactRefused,
@@ -875,3 +882,16 @@ def test_a_wrong_password_is_retried_and_marks_nothing(app, auth_smtp):
     assert_retrying(app, mid, "535")
     assert not bouncing(app, mid)
     assert handler.received == []
+
+
+def test_rejecting_a_bouncing_candidate_says_why_nothing_was_sent(app, client, bounced, pipeline):
+    second = pipeline["mine"]["applications"][1]
+    with app.app_context():
+        db.session.get(Application, second).candidate.email_bouncing_at = utcnow()
+        db.session.commit()
+    response = reject(client, second)
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "address is bouncing: correct it on their page first" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1

@@ -895,3 +895,43 @@ def test_rejecting_a_bouncing_candidate_says_why_nothing_was_sent(app, client, b
     assert "address is bouncing: correct it on their page first" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+@pytest.mark.slow
+def test_a_killed_worker_leaves_its_messages_to_the_next_one(app, smtp):
+    """SIGKILL while the server keeps it waiting: its claim runs out and nothing is lost."""
+    queue_plain(app, 3)
+    smtp.mode = "silent"
+    env = worker_env(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        smtp,
+        OUTBOX_LEASE_SECONDS=2,
+        MAIL_TIMEOUT_SECONDS=30,
+    )
+    worker = start_worker(env, "run")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with app.app_context():
+                trying = db.session.scalar(select(func.count()).where(OutboxMessage.attempts == 1))
+            if trying:
+                break
+            time.sleep(0.1)
+        assert trying == 1, "the worker never started sending"
+    finally:
+        worker.kill()
+        worker.communicate(timeout=10)
+    with app.app_context():
+        statuses = set(db.session.scalars(select(OutboxMessage.status)))
+    assert statuses == {MessageStatus.SENDING}  # claimed by a worker that is gone
+
+    smtp.mode = "normal"
+    sent, deadline = [], time.monotonic() + 10
+    while len(sent) < 3 and time.monotonic() < deadline:  # once the 2 s lease has run out
+        sent += deliver(app).sent
+        time.sleep(0.2)
+    assert len(sent) == 3
+    assert_each_sent_exactly_once(app, smtp, 3)
+    with app.app_context():
+        attempts = sorted(db.session.scalars(select(OutboxMessage.attempts)))
+    assert attempts == [1, 1, 2]  # the one the dead worker was trying counts its attempt

@@ -76,13 +76,13 @@ def register_blueprints(app: Flask) -> None:
     from .desk.views import bp as desk_bp
     from .openings.views import bp as openings_bp
     from .outbox.views import bp as outbox_bp
+    from .outbox.views import problems_bp
     from .pool.views import bp as pool_bp
     from .public.views import bp as public_bp
     from .rejections.views import bp as rejections_bp
 
-    for bp in (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp):
-        app.register_blueprint(bp)
-    for bp in (pool_bp, public_bp):
+    blueprints = (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp)
+    for bp in (*blueprints, problems_bp, pool_bp, public_bp):
         app.register_blueprint(bp)
 
 

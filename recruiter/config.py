@@ -24,6 +24,8 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Acme Robotics Hiring <hiring@acme.example>"
     MAIL_TIMEOUT_SECONDS = 10.0
+    # The name said in EHLO; unset, Python asks the resolver (socket.getfqdn()).
+    MAIL_LOCAL_HOSTNAME: str | None = None
     MAIL_MAX_EMAILS = 50
     OUTBOX_BATCH_SIZE = 50
     OUTBOX_LEASE_SECONDS = 120

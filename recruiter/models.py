@@ -177,6 +177,8 @@ class Candidate(db.Model):
     do_not_contact_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # A permanent delivery failure: no further mail until the address is corrected.
     email_bouncing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the receiving server said (issue 4), shown until the address is corrected.
+    email_bouncing_reason: Mapped[str] = mapped_column(Text, default="")
     # Personal data removed on request or by retention; the row stays for anonymous counts.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -286,6 +288,8 @@ class OutboxMessage(db.Model):
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the worker last tried (issue 4): the delivery-problems page sorts by it.
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidate: Mapped[Candidate | None] = relationship()
 

@@ -9,8 +9,14 @@ from ..auth.access import get_candidate, may_see_opening
 from ..extensions import db
 from ..models import User
 from ..pool.services import entry_for_candidate
-from .forms import DoNotContactForm
-from .services import NotAllowed, lift_do_not_contact, mark_do_not_contact
+from .forms import DoNotContactForm, EmailAddressForm
+from .services import (
+    CandidateErased,
+    NotAllowed,
+    correct_email,
+    lift_do_not_contact,
+    mark_do_not_contact,
+)
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 
@@ -64,3 +70,21 @@ def lift(candidate_id: int):
         db.session.commit()
         flash(f"{candidate.name} may be contacted again.", "success")
     return redirect(url_for("candidates.show", candidate_id=candidate.id))
+
+
+@bp.route("/<int:candidate_id>/email", methods=["GET", "POST"])
+@login_required
+def edit_email(candidate_id: int):
+    """Correct the candidate's address; this also lifts a bouncing mark."""
+    candidate = get_candidate(candidate_id)
+    form = EmailAddressForm(candidate, data={"email": candidate.email})
+    if form.validate_on_submit():
+        try:
+            correct_email(candidate, form.email.data, current_user)
+        except CandidateErased as error:
+            flash(str(error), "warning")
+        else:
+            db.session.commit()
+            flash(f"Saved. Mail to {candidate.name} can go out again.", "success")
+        return redirect(url_for("candidates.show", candidate_id=candidate.id))
+    return render_template("candidates/edit_email.html", form=form, candidate=candidate)

@@ -9,12 +9,14 @@ from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitFi
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..models import ACTIVE_STAGES, OpeningStatus, Stage
+from ..outbox.forms import SingleLine
 
 TIMEZONES = sorted(available_timezones())
 
 
 class OpeningForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    # The title goes into the subject of notes: a mail header.
+    title = StringField("Title", validators=[DataRequired(), SingleLine(), Length(max=200)])
     team = StringField("Team", validators=[Optional(), Length(max=120)])
     location = StringField("Location", validators=[Optional(), Length(max=120)])
     owner_id = SelectField("Hiring manager", coerce=int)
@@ -22,10 +24,10 @@ class OpeningForm(FlaskForm):
 
 
 class AddCandidateForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), SingleLine(), Email(), Length(max=254)])
     name = StringField(
         "Full name",
-        validators=[Optional(), Length(max=120)],
+        validators=[Optional(), SingleLine(), Length(max=120)],
         description="Needed only for someone new; an existing candidate is found by email.",
     )
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])

@@ -6,10 +6,11 @@ from datetime import datetime
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import Select, and_, or_, select, update
 
+from ..audit.services import record_event
 from ..extensions import db
-from ..models import Candidate, MessageStatus, OutboxMessage, utcnow
+from ..models import Candidate, MessageStatus, OutboxMessage, User, utcnow
 
 
 class ContactRefused(Exception):
@@ -48,7 +49,7 @@ def queue_message(
     addresses and erasure are enforced in one place.
     """
     if candidate is not None and not candidate.contactable:
-        raise ContactRefused(f"{candidate.name or 'This candidate'} may not be contacted.")
+        raise ContactRefused(contact_refusal(candidate))
     message = OutboxMessage(
         recipient=check_header_value("recipient", recipient.strip()),
         subject=check_header_value("subject", subject.strip()),
@@ -117,3 +118,60 @@ def cancel_queued_for(candidate: Candidate) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount
+
+
+class NotRetryable(Exception):
+    """The message was sent, cancelled, or is being sent right now."""
+
+
+def retryable():
+    """Failed, or waiting after a failed try (never a message still in its first wait)."""
+    return or_(
+        OutboxMessage.status == MessageStatus.FAILED,
+        and_(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.last_error != ""),
+    )
+
+
+def retry_message(message: OutboxMessage, actor: User | None = None) -> OutboxMessage:
+    """Queue a failed message (or one waiting to be tried again) to go out now, afresh.
+
+    Goes to the candidate's current address (it may have been corrected since) and keeps
+    its Message-ID. Refuses a candidate who may not be contacted. Flush, never commit.
+    """
+    candidate = message.candidate
+    if candidate is not None and not candidate.contactable:
+        raise ContactRefused(contact_refusal(candidate))
+    values = {"status": MessageStatus.QUEUED, "send_after": utcnow(), "attempts": 0}
+    if candidate is not None:
+        values["recipient"] = candidate.email
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, retryable())
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(message)
+    if result.rowcount != 1:
+        raise NotRetryable(f"Message {message.id} is {message.status.value}: nothing to retry.")
+    record_event(actor, "outbox.retried", message)
+    return message
+
+
+def contact_refusal(candidate: Candidate) -> str:
+    """Why no mail may go to this candidate, in words for the user."""
+    name = candidate.name or "This candidate"
+    if candidate.erased_at or candidate.do_not_contact:
+        return f"{name} may not be contacted."
+    return f"{name}'s address is bouncing: correct it on their page first."
+
+
+def delivery_problems(candidate_ids: Select | None = None) -> Select:
+    """Failed messages and those waiting for a retry, most recently tried first."""
+    query = (
+        select(OutboxMessage)
+        .where(retryable())
+        .order_by(OutboxMessage.last_attempt_at.desc(), OutboxMessage.id.desc())
+    )
+    if candidate_ids is not None:
+        query = query.where(OutboxMessage.candidate_id.in_(candidate_ids))
+    return query

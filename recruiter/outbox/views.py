@@ -1,16 +1,34 @@
-"""The development mailbox: every message as the candidate will see it."""
+"""The development mailbox (every message as the candidate will see it) and delivery problems."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from ..auth.access import may_see_candidate, visible_openings
 from ..extensions import db
 from ..models import Application, OutboxMessage
+from .services import ContactRefused, NotRetryable, delivery_problems, retry_message
 
 bp = Blueprint("outbox", __name__, url_prefix="/mailbox")
+problems_bp = Blueprint("delivery", __name__, url_prefix="/delivery")
+
+
+def my_candidate_ids():
+    """Candidates who applied to the current user's openings (a subquery)."""
+    return visible_openings(select(Application.candidate_id).join(Application.opening))
 
 
 def get_mailbox_message(message_id: int) -> OutboxMessage:
@@ -40,8 +58,7 @@ def index():
         .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
     )
     if not current_user.sees_everything:
-        mine = visible_openings(select(Application.candidate_id).join(Application.opening))
-        query = query.where(OutboxMessage.candidate_id.in_(mine))
+        query = query.where(OutboxMessage.candidate_id.in_(my_candidate_ids()))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25)
     return render_template("outbox/index.html", page=page)
 
@@ -64,3 +81,42 @@ def html_part(message_id: int):
     )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+def get_message(message_id: int) -> OutboxMessage:
+    """Any message to someone the user may see (no candidate: recruiters and admins), or 404."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or not may_see_candidate(message.candidate_id):
+        abort(404)
+    return message
+
+
+@problems_bp.get("/")
+@login_required
+def problems():
+    """Messages that failed or wait for a retry, most recently tried first."""
+    mine = None if current_user.sees_everything else my_candidate_ids()
+    page = db.paginate(
+        delivery_problems(mine),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
+    return render_template("outbox/problems.html", page=page, form=FlaskForm())
+
+
+@problems_bp.post("/<int:message_id>/retry")
+@login_required
+def retry(message_id: int):
+    """Send a failed message again now, to the candidate's current address."""
+    message = get_message(message_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        retry_message(message, current_user)
+    except (ContactRefused, NotRetryable) as error:
+        flash(str(error), "warning")
+    else:
+        db.session.commit()
+        flash(f"“{message.subject}” will be sent again in a moment.", "success")
+    return redirect(url_for("delivery.problems"))

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..auth.access import get_application
 from ..extensions import db
-from ..outbox.services import HeaderInjection
+from ..outbox.services import ContactRefused, HeaderInjection
 from .email import render_note
 from .forms import RejectionForm
 from .services import AlreadyRejected, NotRejectable, default_note, reject_application
@@ -36,7 +36,7 @@ def reject(application_id: int):
                 form.body.data,
                 form.internal_reason.data,
             )
-        except (AlreadyRejected, NotRejectable) as error:
+        except (AlreadyRejected, NotRejectable, ContactRefused) as error:
             flash(str(error), "warning")
             return redirect(url_for("openings.show", opening_id=application.opening_id))
         except HeaderInjection as error:

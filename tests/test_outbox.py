@@ -662,7 +662,7 @@ def test_three_workers_on_postgres_deliver_each_message_exactly_once(postgres_ur
     assert_each_sent_exactly_once(app, smtp, 300)
     print("messages sent by each worker:", sent_by(outputs))
     assert sum(sent_by(outputs)) == 300
-    assert smtp.connections >= 3  # every worker had its own connection
+    assert smtp.connections >= 300 // 50  # MAIL_MAX_EMAILS (50) per connection at most
     with app.app_context():
         db.engine.dispose()
 

@@ -585,8 +585,13 @@ def queue_plain(app, n: int) -> None:
 
 
 def sent_by(outputs: list[str]) -> list[int]:
-    """How many messages each worker said it sent (its last line: "sent N, ...")."""
-    return [int(re.match(r"sent (\d+)", o.strip().splitlines()[-1]).group(1)) for o in outputs]
+    """How many messages each worker said it sent (its last line: "sent N, ..." or
+    "Nothing due." when the others were quicker)."""
+    counts = []
+    for output in outputs:
+        last = output.strip().splitlines()[-1]
+        counts.append(0 if last == "Nothing due." else int(re.match(r"sent (\d+)", last)[1]))
+    return counts
 
 
 def assert_each_sent_exactly_once(app, smtp, n: int) -> None:
@@ -657,7 +662,7 @@ def test_three_workers_on_postgres_deliver_each_message_exactly_once(postgres_ur
     assert_each_sent_exactly_once(app, smtp, 300)
     print("messages sent by each worker:", sent_by(outputs))
     assert sum(sent_by(outputs)) == 300
-    assert smtp.connections >= 3  # every worker had its own connection
+    assert smtp.connections >= 300 // 50  # MAIL_MAX_EMAILS (50) per connection at most
     with app.app_context():
         db.engine.dispose()
 

@@ -490,6 +490,14 @@ class Referral(db.Model):
         back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def hired_at(self) -> datetime | None:
+        """When the application the referral created reached hired, read from its history."""
+        if self.application is None:
+            return None
+        hires = [c.changed_at for c in self.application.stage_changes if c.to_stage == Stage.HIRED]
+        return hires[0] if hires else None
+
 
 class ReferralEvent(db.Model):
     """One step in a referral's history: made, asked, candidate agreed, accepted, declined."""

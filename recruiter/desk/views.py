@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Application, Opening, OpeningStatus, Stage, utcnow
 from ..openings.services import stage_counts
 from ..pool.services import due_follow_ups
+from ..referrals.services import for_user as referrals_for
 
 bp = Blueprint("desk", __name__)
 
@@ -55,4 +56,5 @@ def index():
         waiting=waiting,
         waiting_days=WAITING_DAYS,
         follow_ups=db.session.scalars(due_follow_ups(current_user).limit(10)).all(),
+        referrals=db.session.scalars(referrals_for(current_user).limit(10)).all(),
     )

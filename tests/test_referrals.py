@@ -468,3 +468,27 @@ def test_recruiter_sees_all_and_manager_only_theirs(app, client, auth, pipeline)
     client.post(f"/referrals/{referral_id}/withdraw")
     with app.app_context():
         assert only_referral().status == ReferralStatus.WITHDRAWN
+
+
+def test_withdrawn_consent_stops_a_waiting_referral(app, client, auth, pipeline):
+    app.config["REFERRALS_ASK_CANDIDATE"] = False
+    entry_id = pooled(app, pipeline["mine"]["applications"][0])
+    auth.login()
+    make_referral(client, entry_id, pipeline["theirs"]["opening"])
+    with app.app_context():
+        referral = only_referral()
+        referral_id, candidate_id = referral.id, referral.candidate_id
+        referral.candidate.do_not_contact_at = utcnow()
+        db.session.commit()
+    candidate_page = client.get(f"/candidates/{candidate_id}").get_data(as_text=True)
+    assert f"/referrals/{referral_id}" in candidate_page and "Designer" in candidate_page
+    auth.logout()
+    auth.login("other_manager")
+    page = client.get(f"/referrals/{referral_id}").get_data(as_text=True)
+    assert "This referral cannot go ahead" in page and "Accept into" not in page
+    response = client.post(
+        f"/referrals/{referral_id}/accept", data={"stage": "screen"}, follow_redirects=True
+    )
+    assert "do-not-contact" in response.get_data(as_text=True)
+    with app.app_context():
+        assert only_referral().status == ReferralStatus.PENDING

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import Select, case, exists, func, select
 
 from ..audit.services import record_event
+from ..auth.access import may_see_referral
 from ..extensions import db
 from ..models import (
     Application,
@@ -376,6 +377,13 @@ def made_by(user: User) -> Select:
     query = select(Referral).where(Referral.from_manager_id == user.id)
     is_open = case((Referral.status.in_(["pending_candidate", "pending"]), 0), else_=1)
     return query.order_by(is_open, Referral.created_at.desc(), Referral.id.desc())
+
+
+def referrals_of(candidate: Candidate, user: User) -> list[Referral]:
+    """The candidate's referrals that ``user`` may see, newest first (for their page)."""
+    query = select(Referral).where(Referral.candidate_id == candidate.id)
+    referrals = db.session.scalars(query.order_by(Referral.created_at.desc()))
+    return [r for r in referrals if may_see_referral(r, user)]
 
 
 @dataclass

@@ -125,6 +125,9 @@ def render_show(referral, accept_form, decline_form, status: int = 200):
         referral=referral,
         steps=history(referral),
         deciding=may_decide(referral, current_user),
+        blocked=why_not_referable(referral.entry, referral.candidate)
+        if referral.status.is_open
+        else None,
         accept_form=accept_form,
         decline_form=decline_form,
         withdraw_form=WithdrawForm(),

@@ -30,7 +30,7 @@ class AcceptForm(FlaskForm):
 
 class DeclineForm(FlaskForm):
     reason = TextAreaField(
-        "Reason",
+        "Reason for declining",
         validators=[
             DataRequired(message="Please give a reason: the referrer reads it."),
             Length(max=2000),

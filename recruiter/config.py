@@ -55,3 +55,8 @@ class Defaults:
     POOL_EXTENSION_NOTICE_DAYS = 30
     POOL_CONSENT_REQUEST_DAYS = 60
     POOL_CADENCE_MONTHS = 3
+
+    # Referrals: ask the candidate before the receiving manager sees a referral, and how long
+    # the candidate's link to answer stays valid.
+    REFERRALS_ASK_CANDIDATE = True
+    REFERRALS_LINK_DAYS = 30

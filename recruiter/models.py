@@ -429,3 +429,92 @@ class Touch(db.Model):
     entry: Mapped[SilverMedalist] = relationship(back_populates="touches")
     user: Mapped[User | None] = relationship()
     message: Mapped[OutboxMessage | None] = relationship()
+
+
+# --- Referrals (issue 6) ---
+
+
+class ReferralStatus(enum.StrEnum):
+    PENDING_CANDIDATE = "pending_candidate"
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {
+            ReferralStatus.PENDING_CANDIDATE: "Waiting for the candidate",
+            ReferralStatus.PENDING: "Waiting for the hiring manager",
+        }.get(self, self.value.capitalize())
+
+    @property
+    def is_open(self) -> bool:
+        return self in (ReferralStatus.PENDING_CANDIDATE, ReferralStatus.PENDING)
+
+
+class Referral(db.Model):
+    """One manager handing a pooled candidate to another manager's opening, with a note."""
+
+    __tablename__ = "referral"
+    # A candidate is referred to one opening at most once.
+    __table_args__ = (UniqueConstraint("candidate_id", "opening_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("silver_medalist.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"), index=True)
+    from_manager_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # The rejected application the referral was made from, when it was.
+    source_application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    # Why the referrer thinks they fit; read by the receiving manager, never by the candidate.
+    note: Mapped[str] = mapped_column(Text)
+    status: Mapped[ReferralStatus] = mapped_column(
+        str_enum(ReferralStatus), default=ReferralStatus.PENDING, index=True
+    )
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # The application created (or found) in the opening when the referral was accepted.
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the receiving manager first sees it: at once, or once the candidate agreed.
+    introduced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    entry: Mapped[SilverMedalist] = relationship()
+    candidate: Mapped[Candidate] = relationship()
+    opening: Mapped[Opening] = relationship()
+    from_manager: Mapped[User] = relationship(foreign_keys=[from_manager_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    source_application: Mapped[Application | None] = relationship(
+        foreign_keys=[source_application_id]
+    )
+    application: Mapped[Application | None] = relationship(foreign_keys=[application_id])
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def hired_at(self) -> datetime | None:
+        """When the application the referral created reached hired, read from its history."""
+        if self.application is None:
+            return None
+        hires = [c.changed_at for c in self.application.stage_changes if c.to_stage == Stage.HIRED]
+        return hires[0] if hires else None
+
+
+class ReferralEvent(db.Model):
+    """One step in a referral's history: made, asked, candidate agreed, accepted, declined."""
+
+    __tablename__ = "referral_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

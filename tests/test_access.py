@@ -9,7 +9,9 @@ from recruiter.extensions import db
 from recruiter.models import (
     Application,
     Candidate,
+    Opening,
     OutboxMessage,
+    Referral,
     SilverMedalist,
     Stage,
     User,
@@ -59,7 +61,18 @@ def ids_of_maria(app, pipeline) -> dict:
             vouched_by_id=application.opening.owner_id,
             strengths="Clear thinker",
         )
-        db.session.add_all([message, entry])
+        # A recruiter referred the pooled candidate to another of Maria's openings.
+        second = Opening(title="Platform Lead", owner_id=application.opening.owner_id)
+        referral = Referral(
+            entry=entry,
+            candidate_id=application.candidate_id,
+            opening=second,
+            from_manager=db.session.scalar(select(User).where(User.role == "recruiter")),
+            note="Strong systems thinker",
+            status="pending",
+            introduced_at=utcnow(),
+        )
+        db.session.add_all([message, entry, second, referral])
         db.session.commit()
         return {
             "opening_id": application.opening_id,
@@ -67,6 +80,7 @@ def ids_of_maria(app, pipeline) -> dict:
             "candidate_id": application.candidate_id,
             "message_id": message.id,
             "entry_id": entry.id,
+            "referral_id": referral.id,
         }
 
 

@@ -19,6 +19,7 @@ from ..models import (
     Candidate,
     ConsentState,
     Opening,
+    Referral,
     Role,
     SilverMedalist,
     User,
@@ -120,3 +121,23 @@ def get_silver_medalist(entry_id: int) -> SilverMedalist:
     if entry is None:
         abort(404)
     return entry
+
+
+# --- Referrals (issue 6) ---
+# A manager sees the referrals they made, and those to their openings once the receiving
+# manager may know of them (at once, or after the candidate agreed to the introduction).
+
+
+def may_see_referral(referral: Referral, user: User | None = None) -> bool:
+    user = user or current_user
+    if user.sees_everything or referral.from_manager_id == user.id:
+        return True
+    return referral.opening.owner_id == user.id and referral.introduced_at is not None
+
+
+def get_referral(referral_id: int) -> Referral:
+    """The referral, or 404 when it does not exist or is not the user's to see."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not may_see_referral(referral):
+        abort(404)
+    return referral

@@ -9,6 +9,7 @@ from ..auth.access import get_candidate, may_see_opening
 from ..extensions import db
 from ..models import User
 from ..pool.services import entry_for_candidate
+from ..referrals.services import referrals_of
 from .forms import DoNotContactForm, EmailAddressForm
 from .services import (
     CandidateErased,
@@ -35,6 +36,7 @@ def show(candidate_id: int):
         entry=entry_for_candidate(candidate),
         dnc_form=DoNotContactForm(),
         dnc_by=db.session.get(User, candidate.do_not_contact_by_id or 0),
+        referrals=referrals_of(candidate, current_user),
     )
 
 

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Application, Opening, OpeningStatus, Stage, utcnow
 from ..openings.services import stage_counts
 from ..pool.services import due_follow_ups
+from ..referrals.services import for_user as referrals_for
 
 bp = Blueprint("desk", __name__)
 
@@ -57,4 +58,5 @@ def index():
         follow_ups=db.session.scalars(
             due_follow_ups(None if current_user.sees_everything else current_user).limit(10)
         ).all(),
+        referrals=db.session.scalars(referrals_for(current_user).limit(10)).all(),
     )

@@ -1,4 +1,5 @@
-"""Candidate-facing pages: consent to the pool, roles of interest, decline, withdraw.
+"""Candidate-facing pages: consent to the pool, roles of interest, decline, withdraw, and
+agreeing to a referral.
 
 No sign-in: each page is reached through a signed link. An expired or altered link gets a
 kind explanation (200 or 400), never an error page.
@@ -10,7 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from ..candidates.links import LinkExpired, LinkInvalid, read_token
 from ..extensions import db
-from ..models import ConsentState, SilverMedalist
+from ..models import ConsentState, Referral, ReferralStatus, SilverMedalist
 from ..pool.services import (
     CONSENT_PURPOSE,
     WITHDRAW_PURPOSE,
@@ -18,6 +19,9 @@ from ..pool.services import (
     give_consent,
     withdraw_consent,
 )
+from ..referrals.email import ANSWER_PURPOSE
+from ..referrals.forms import AnswerForm
+from ..referrals.services import answer_for_candidate, why_not_referable
 from .forms import ConsentForm, WithdrawForm
 
 bp = Blueprint("public", __name__, url_prefix="/p")
@@ -103,3 +107,48 @@ def pool_withdraw(token: str):
 def pool_done(outcome: str):
     """Thank the candidate for their answer."""
     return render_template("public/done.html", outcome=outcome)
+
+
+# --- Referrals (issue 6) ---
+
+
+def referral_from_link(token: str) -> Referral:
+    """The referral the candidate's signed link names, or LinkProblem."""
+    max_age = current_app.config["REFERRALS_LINK_DAYS"] * 86400
+    try:
+        data = read_token(ANSWER_PURPOSE, token, max_age=max_age)
+    except LinkExpired as error:
+        raise LinkProblem("expired") from error
+    except LinkInvalid as error:
+        raise LinkProblem("invalid") from error
+    referral = db.session.get(Referral, data.get("r", 0))
+    if referral is None or referral.candidate_id != data["c"]:
+        raise LinkProblem("invalid")
+    return referral
+
+
+@bp.route("/referral/<token>", methods=["GET", "POST"])
+def referral_answer(token: str):
+    """Agree to be introduced to the opening a manager suggested, or say no thanks."""
+    try:
+        referral = referral_from_link(token)
+    except LinkProblem as problem:
+        return link_problem(problem)
+    if referral.status != ReferralStatus.PENDING_CANDIDATE:
+        return render_template("public/referral_done.html", referral=referral, outcome="answered")
+    if why_not_referable(referral.entry, referral.candidate):
+        return render_template("public/referral_done.html", referral=referral, outcome="gone")
+    form = AnswerForm()
+    if form.validate_on_submit():
+        agree = not form.decline.data
+        answer_for_candidate(referral, agree)
+        db.session.commit()
+        outcome = "agreed" if agree else "declined"
+        return redirect(url_for("public.referral_done", outcome=outcome))
+    return render_template("public/referral.html", form=form, referral=referral)
+
+
+@bp.get("/referral/done/<any(agreed, declined):outcome>")
+def referral_done(outcome: str):
+    """Thank the candidate for their answer."""
+    return render_template("public/referral_done.html", referral=None, outcome=outcome)

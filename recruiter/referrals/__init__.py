@@ -1,0 +1,1 @@
+"""Referrals: one manager hands a pooled candidate to another manager's opening."""

@@ -1,0 +1,446 @@
+"""Rules of referrals between hiring managers. Flush, never commit; raise small domain errors.
+
+A referral always rests on a pool entry whose candidate agreed to be kept in the pool
+(``pool.services.is_referable``). With ``REFERRALS_ASK_CANDIDATE`` the candidate is also asked,
+for this one opening, before the receiving manager sees anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import Select, case, exists, func, select
+
+from ..audit.services import record_event
+from ..auth.access import may_see_referral
+from ..extensions import db
+from ..models import (
+    Application,
+    Candidate,
+    ConsentState,
+    Opening,
+    OpeningStatus,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+    SilverMedalist,
+    Stage,
+    StageChange,
+    User,
+    utcnow,
+)
+from ..openings.services import add_application, move_application
+from ..pool.services import Match, is_referable, opening_words, score_entry, text_relevance
+from .email import ask_candidate, notify_receiver, notify_referrer
+
+ACCEPT_STAGES = (Stage.APPLIED, Stage.SCREEN, Stage.INTERVIEW, Stage.FINAL)
+EVENT_LABELS = {
+    "made": "Referred",
+    "candidate_asked": "Candidate asked to agree to the introduction",
+    "candidate_agreed": "Candidate agreed to be introduced",
+    "candidate_declined": "Candidate chose not to be introduced",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn by the referrer",
+    "hired": "Hired",
+}
+
+
+class ReferralError(Exception):
+    """Base for the referral rules; the message is fit to show a user."""
+
+
+class NotReferable(ReferralError):
+    """The candidate may not be referred (no consent, do-not-contact, left the pool)."""
+
+
+class TargetNotAllowed(ReferralError):
+    """The opening cannot receive this referral (closed, own, applied, referred before)."""
+
+
+class NotYourDecision(ReferralError):
+    """Only the receiving manager (or a recruiter or admin) accepts or declines."""
+
+
+class NotPending(ReferralError):
+    """The referral was decided already."""
+
+
+class ReasonNeeded(ReferralError):
+    """A decline needs a reason: the referrer reads it."""
+
+
+# --- Who may be referred, and where --------------------------------------------------------
+
+
+def why_not_referable(entry: SilverMedalist | None, candidate: Candidate) -> str | None:
+    """None when the candidate may be referred; otherwise why not, in plain words."""
+    name = candidate.name
+    if candidate.do_not_contact:
+        return f"{name} is marked do-not-contact, so no referral can reach them."
+    if candidate.erased_at:
+        return f"{name}'s details were erased on request."
+    if candidate.email_bouncing_at:
+        return f"{name}'s email address bounces; correct it before referring them."
+    if entry is None:
+        return (
+            f"{name} is not in the silver-medalist pool. A referral needs their agreement to be "
+            "kept in the pool first: tag them as a silver medalist; once they agree, refer them."
+        )
+    if entry.consent_state == ConsentState.PENDING:
+        return (
+            f"{name} has not yet agreed to be kept in the pool. Once they agree, you can refer "
+            "them."
+        )
+    if entry.consent_state in (ConsentState.DECLINED, ConsentState.WITHDRAWN):
+        return f"{name} asked not to be kept in the pool; we respect that."
+    if not is_referable(entry):
+        return f"{name}'s consent to be kept in the pool has expired."
+    return None
+
+
+@dataclass
+class Target:
+    """An opening a candidate could be referred to, how well they match, and any obstacle."""
+
+    opening: Opening
+    match: Match
+    blocked: str = ""
+
+    @property
+    def quality(self) -> str:
+        score = self.match.score
+        if score >= 5:
+            return "Strong match"
+        if score >= 2:
+            return "Good match"
+        return "Some match" if score > 0 else "No clear match"
+
+
+def target_openings(entry: SilverMedalist, referrer: User) -> list[Target]:
+    """Other managers' open openings, best match first; those the candidate is already in or
+    was referred to are listed last, with why they cannot be chosen."""
+    query = (
+        select(Opening)
+        .join(Opening.owner)
+        .where(
+            Opening.status == OpeningStatus.OPEN,
+            Opening.owner_id != referrer.id,
+            User.active.is_(True),
+        )
+        .order_by(Opening.created_at.desc())
+    )
+    candidate_id = entry.candidate_id
+    applied = set(
+        db.session.scalars(
+            select(Application.opening_id).where(Application.candidate_id == candidate_id)
+        )
+    )
+    referred = set(
+        db.session.scalars(select(Referral.opening_id).where(Referral.candidate_id == candidate_id))
+    )
+    targets = []
+    for opening in db.session.scalars(query):
+        match = score_entry(entry, opening, opening_words(opening), text_relevance(opening))
+        target = Target(opening=opening, match=match)
+        if opening.id in applied:
+            target.blocked = "already a candidate here"
+        elif opening.id in referred:
+            target.blocked = "already referred here"
+        targets.append(target)
+    targets.sort(key=lambda t: (not t.blocked, t.match.score), reverse=True)
+    return targets
+
+
+def check_target(entry: SilverMedalist, opening: Opening, referrer: User) -> None:
+    """Raise TargetNotAllowed unless the candidate may be referred to this opening."""
+    name = entry.candidate.name
+    if opening.status != OpeningStatus.OPEN:
+        raise TargetNotAllowed(f"{opening.title} is {opening.status.value}, not open.")
+    if opening.owner_id == referrer.id:
+        raise TargetNotAllowed("Refer to a colleague's opening; add candidates to yours directly.")
+    referred = db.session.scalar(
+        select(Referral.id).where(
+            Referral.candidate_id == entry.candidate_id, Referral.opening_id == opening.id
+        )
+    )
+    if referred:
+        raise TargetNotAllowed(f"{name} was already referred to {opening.title}.")
+    applied = db.session.scalar(
+        select(Application.id).where(
+            Application.candidate_id == entry.candidate_id, Application.opening_id == opening.id
+        )
+    )
+    if applied:
+        raise TargetNotAllowed(f"{name} is already a candidate in {opening.title}.")
+
+
+# --- The life of a referral ----------------------------------------------------------------
+
+
+def add_event(referral: Referral, kind: str, actor: User | None) -> ReferralEvent:
+    event = ReferralEvent(referral=referral, kind=kind, actor=actor, at=utcnow())
+    db.session.add(event)
+    return event
+
+
+def refer(
+    entry: SilverMedalist,
+    opening: Opening,
+    referrer: User,
+    note: str,
+    source_application: Application | None = None,
+) -> Referral:
+    """Refer the pooled candidate to another manager's open opening, with a note on why.
+
+    With REFERRALS_ASK_CANDIDATE the candidate is asked first and the referral waits;
+    otherwise the receiving manager is told at once.
+    """
+    problem = why_not_referable(entry, entry.candidate)
+    if problem:
+        raise NotReferable(problem)
+    check_target(entry, opening, referrer)
+    referral = Referral(
+        entry=entry,
+        candidate=entry.candidate,
+        opening=opening,
+        from_manager=referrer,
+        note=note.strip(),
+        source_application=source_application,
+        created_at=utcnow(),
+    )
+    db.session.add(referral)
+    add_event(referral, "made", referrer)
+    db.session.flush()
+    ask = current_app.config["REFERRALS_ASK_CANDIDATE"]
+    if ask:
+        referral.status = ReferralStatus.PENDING_CANDIDATE
+        ask_candidate(referral)
+        add_event(referral, "candidate_asked", None)
+    else:
+        introduce(referral)
+    db.session.flush()
+    record_event(
+        referrer,
+        "referral.made",
+        referral,
+        opening=opening.id,
+        candidate=entry.candidate_id,
+        asked_candidate=ask,
+    )
+    return referral
+
+
+def introduce(referral: Referral) -> None:
+    """The receiving manager may now see the referral: it waits in their inbox."""
+    referral.status = ReferralStatus.PENDING
+    referral.introduced_at = utcnow()
+    db.session.flush()
+    notify_receiver(referral)
+
+
+def answer_for_candidate(referral: Referral, agree: bool) -> bool:
+    """The candidate's answer from the signed link; False when it was answered before."""
+    if referral.status != ReferralStatus.PENDING_CANDIDATE:
+        return False
+    if agree:
+        add_event(referral, "candidate_agreed", None)
+        introduce(referral)
+    else:
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.decided_at = utcnow()
+        referral.decline_reason = "The candidate chose not to be introduced."
+        add_event(referral, "candidate_declined", None)
+        db.session.flush()
+        notify_referrer(referral)
+    action = "candidate_agreed" if agree else "candidate_declined"
+    record_event(None, f"referral.{action}", referral)
+    return True
+
+
+def may_decide(referral: Referral, user: User) -> bool:
+    """The receiving manager decides; recruiters and admins may on their behalf."""
+    return user.sees_everything or referral.opening.owner_id == user.id
+
+
+def check_decidable(referral: Referral, user: User) -> None:
+    if not may_decide(referral, user):
+        raise NotYourDecision(f"Only {referral.opening.owner.name} can accept or decline this.")
+    if referral.status != ReferralStatus.PENDING:
+        raise NotPending(f"This referral is already {referral.status.label.lower()}.")
+
+
+def accept(referral: Referral, user: User, stage: Stage) -> tuple[Application, bool]:
+    """Put the candidate into the opening at ``stage``; no second application if one exists.
+
+    Returns the application and whether it existed already.
+    """
+    check_decidable(referral, user)
+    opening, candidate = referral.opening, referral.candidate
+    if opening.status != OpeningStatus.OPEN:
+        raise TargetNotAllowed(f"{opening.title} is {opening.status.value}: decline instead.")
+    problem = why_not_referable(referral.entry, candidate)
+    if problem:
+        raise NotReferable(problem)
+    if stage not in ACCEPT_STAGES:
+        raise ReferralError("Choose applied, screen, interview or final.")
+    application = db.session.scalar(
+        select(Application).where(
+            Application.candidate_id == candidate.id, Application.opening_id == opening.id
+        )
+    )
+    existed = application is not None
+    if application is None:
+        application = add_application(opening, candidate, user)
+        move_application(application, stage, user)
+    decide(referral, user, ReferralStatus.ACCEPTED)
+    referral.application = application
+    db.session.flush()
+    notify_referrer(referral)
+    record_event(
+        user,
+        "referral.accepted",
+        referral,
+        application=application.id,
+        stage=application.stage.value,
+        existed=existed,
+    )
+    return application, existed
+
+
+def decline(referral: Referral, user: User, reason: str) -> None:
+    """Decline with a reason; the referrer is told."""
+    check_decidable(referral, user)
+    if not reason.strip():
+        raise ReasonNeeded("Please give a reason: the referrer reads it.")
+    decide(referral, user, ReferralStatus.DECLINED)
+    referral.decline_reason = reason.strip()
+    db.session.flush()
+    notify_referrer(referral)
+    # The reason is free text: it stays on the referral, not in the audit log.
+    record_event(user, "referral.declined", referral)
+
+
+def decide(referral: Referral, user: User, status: ReferralStatus) -> None:
+    referral.status = status
+    referral.decided_by = user
+    referral.decided_at = utcnow()
+    add_event(referral, status.value, user)
+
+
+def withdraw(referral: Referral, user: User) -> None:
+    """The referrer takes back a referral nobody has decided on yet."""
+    if not (user.sees_everything or referral.from_manager_id == user.id):
+        raise NotYourDecision("Only the referrer can withdraw a referral.")
+    if not referral.status.is_open:
+        raise NotPending(f"This referral is already {referral.status.label.lower()}.")
+    referral.status = ReferralStatus.WITHDRAWN
+    referral.decided_at = utcnow()
+    add_event(referral, "withdrawn", user)
+    db.session.flush()
+    record_event(user, "referral.withdrawn", referral)
+
+
+# --- History, lists and counts -------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    at: datetime
+    label: str
+    actor: User | None = None
+
+
+def history(referral: Referral) -> list[Step]:
+    """Every step of the referral; "hired" is read from the resulting application's stages."""
+    steps = [Step(e.at, EVENT_LABELS.get(e.kind, e.kind), e.actor) for e in referral.events]
+    if referral.application is not None:
+        for change in referral.application.stage_changes:
+            if change.to_stage == Stage.HIRED:
+                steps.append(Step(change.changed_at, EVENT_LABELS["hired"], change.changed_by))
+    return sorted(steps, key=lambda s: s.at)
+
+
+def for_user(user: User) -> Select:
+    """Referrals waiting for ``user``'s decision (every waiting one for recruiters), oldest
+    first."""
+    query = select(Referral).where(Referral.status == ReferralStatus.PENDING)
+    if not user.sees_everything:
+        query = query.join(Referral.opening).where(Opening.owner_id == user.id)
+    return query.order_by(Referral.introduced_at, Referral.id)
+
+
+def made_by(user: User) -> Select:
+    """Referrals ``user`` made, open ones first, newest first."""
+    query = select(Referral).where(Referral.from_manager_id == user.id)
+    is_open = case((Referral.status.in_(["pending_candidate", "pending"]), 0), else_=1)
+    return query.order_by(is_open, Referral.created_at.desc(), Referral.id.desc())
+
+
+def referrals_of(candidate: Candidate, user: User) -> list[Referral]:
+    """The candidate's referrals that ``user`` may see, newest first (for their page)."""
+    query = select(Referral).where(Referral.candidate_id == candidate.id)
+    referrals = db.session.scalars(query.order_by(Referral.created_at.desc()))
+    return [r for r in referrals if may_see_referral(r, user)]
+
+
+@dataclass
+class ManagerCounts:
+    user: User
+    made: int = 0
+    accepted: int = 0
+    declined: int = 0
+    waiting: int = 0
+    hires: int = 0
+    received: int = 0
+    received_accepted: int = 0
+
+
+def counts_by_manager() -> list[ManagerCounts]:
+    """Per manager: referrals made and their outcomes (hires included), and received."""
+    hired = exists().where(
+        StageChange.application_id == Referral.application_id,
+        StageChange.to_stage == Stage.HIRED,
+    )
+    status = Referral.status
+    made = db.session.execute(
+        select(
+            Referral.from_manager_id,
+            func.count(),
+            func.count(case((status == ReferralStatus.ACCEPTED, 1))),
+            func.count(case((status.in_(["declined", "withdrawn"]), 1))),
+            func.count(case((status.in_(["pending_candidate", "pending"]), 1))),
+            func.count(case((hired, 1))),
+        ).group_by(Referral.from_manager_id)
+    )
+    received = db.session.execute(
+        select(
+            Opening.owner_id,
+            func.count(),
+            func.count(case((status == ReferralStatus.ACCEPTED, 1))),
+        )
+        .join(Referral.opening)
+        .where(Referral.introduced_at.is_not(None))
+        .group_by(Opening.owner_id)
+    )
+    rows: dict[int, ManagerCounts] = {}
+
+    def row(user_id: int) -> ManagerCounts:
+        if user_id not in rows:
+            rows[user_id] = ManagerCounts(user=db.session.get(User, user_id))
+        return rows[user_id]
+
+    for user_id, total, accepted, declined, waiting, hires in made:
+        r = row(user_id)
+        r.made, r.accepted, r.declined, r.waiting, r.hires = (
+            total,
+            accepted,
+            declined,
+            waiting,
+            hires,
+        )
+    for user_id, total, accepted in received:
+        row(user_id).received, row(user_id).received_accepted = total, accepted
+    return sorted(rows.values(), key=lambda r: (-r.made, -r.received, r.user.name))

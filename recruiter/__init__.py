@@ -76,9 +76,12 @@ def register_blueprints(app: Flask) -> None:
     from .desk.views import bp as desk_bp
     from .openings.views import bp as openings_bp
     from .outbox.views import bp as outbox_bp
+    from .rejections.settings import bp as rejection_settings_bp
     from .rejections.views import bp as rejections_bp
 
     for bp in (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp):
+        app.register_blueprint(bp)
+    for bp in (rejection_settings_bp,):
         app.register_blueprint(bp)
 
 

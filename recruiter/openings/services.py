@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..rejections.services import cancel_pending_rejection
 from ..models import (
     Application,
     Candidate,
@@ -81,6 +82,9 @@ def move_application(application: Application, stage: Stage, user: User) -> None
         raise StageNotAllowed("Use the rejection form, so the candidate receives a note.")
     if stage == application.stage:
         return
+    if application.stage == Stage.REJECTED:
+        # Back to an active stage, or hired: the scheduled note must not go out.
+        cancel_pending_rejection(application, user)
     change = StageChange(
         application=application, from_stage=application.stage, to_stage=stage, changed_by=user
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..rejections.services import cancel_pending_rejection
 from ..models import (
     Application,
     Candidate,
@@ -16,6 +15,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..rejections.services import cancel_pending_rejection
 
 
 class AlreadyApplied(Exception):

@@ -40,8 +40,8 @@ from .wording import Finding, blocking, check_note
 DECISION_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
 
 OPEN_DOOR_CLOSING = (
-    "We would be glad to stay in touch, and we will let you know when a role that suits "
-    "your experience opens."
+    "We would be glad to stay in touch, and we would welcome an application from you for "
+    "future openings."
 )
 NEUTRAL_CLOSING = "Thank you again for your interest, and we wish you every success."
 

@@ -28,7 +28,9 @@ def render_note(body: str, candidate: Candidate) -> tuple[str, str]:
     )
 
 
-def queue_rejection_note(rejection: Rejection, send_after: datetime | None = None) -> OutboxMessage:
+def queue_rejection_note(
+    rejection: Rejection, send_after: datetime | None = None, flush: bool = True
+) -> OutboxMessage:
     """Queue the note for the candidate, to go out at ``send_after``."""
     candidate = rejection.application.candidate
     return queue_email(
@@ -37,5 +39,6 @@ def queue_rejection_note(rejection: Rejection, send_after: datetime | None = Non
         "rejection",
         candidate=candidate,
         send_after=send_after,
+        flush=flush,
         **note_context(rejection.body, candidate),
     )

@@ -239,8 +239,9 @@ def _record_rejection(
     reason: ReasonCode,
     template: RejectionTemplate | None,
     now: datetime,
+    flush: bool = True,
 ) -> Rejection:
-    """The stage change, the rejection and its scheduled note (no flush of its own)."""
+    """The stage change, the rejection and its scheduled note (bulk flushes once, later)."""
     previous = application.stage
     db.session.add(
         StageChange(
@@ -266,7 +267,7 @@ def _record_rejection(
     )
     db.session.add(rejection)
     when = schedule_for(application, now)
-    rejection.message = queue_rejection_note(rejection, send_after=when.send_at)
+    rejection.message = queue_rejection_note(rejection, send_after=when.send_at, flush=flush)
     return rejection
 
 
@@ -315,13 +316,29 @@ class BulkResult:
     def ok(self) -> bool:
         return self.outcome == "scheduled"
 
+    def as_row(self) -> dict:
+        """Plain values for the result page, read before the commit expires the objects."""
+        return {
+            "application_id": self.application.id,
+            "name": self.application.candidate.name,
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "message": self.message,
+            "phrases": [f.phrase for f in self.findings],
+            "rejection_id": self.rejection.id if self.rejection else None,
+        }
+
 
 def load_for_bulk(opening: Opening, application_ids: list[int], lock: bool = False):
     """The opening's applications among ``application_ids``, with candidates, in one query."""
     query = (
         select(Application)
         .where(Application.opening_id == opening.id, Application.id.in_(application_ids))
-        .options(selectinload(Application.candidate))
+        .options(
+            selectinload(Application.candidate),
+            selectinload(Application.rejections),
+            selectinload(Application.stage_changes),
+        )
         .order_by(Application.id)
     )
     if lock:
@@ -364,9 +381,10 @@ def bulk_reject(
             check_rejectable(application)
             draft = bulk_draft(application, author, subject, body, personal.get(application.id, ""))
             check_wording(draft, confirm_tone)
-            rejection = _record_rejection(
-                application, author, draft, internal_reason, reason, template, now
-            )
+            with db.session.no_autoflush:
+                rejection = _record_rejection(
+                    application, author, draft, internal_reason, reason, template, now, False
+                )
         except (AlreadyRejected, NotRejectable) as error:
             results.append(BulkResult(application, "skipped", str(error)))
         except WordingBlocked as error:

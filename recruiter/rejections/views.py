@@ -332,10 +332,11 @@ def send_bulk(form: BulkRejectionForm, opening: Opening, ids: list[int]):
         personal=personal,
         confirm_tone=form.confirm_tone.data,
     )
+    rows = [result.as_row() for result in results]
     db.session.commit()
-    done = sum(r.ok for r in results)
-    flash(f"{done} of {len(results)} notes scheduled.", "success" if done else "warning")
-    return render_template("rejections/bulk_result.html", opening=opening, results=results)
+    done = sum(row["ok"] for row in rows)
+    flash(f"{done} of {len(rows)} notes scheduled.", "success" if done else "warning")
+    return render_template("rejections/bulk_result.html", opening=opening, results=rows)
 
 
 def render_bulk(form, opening, applications, check: bool = False):

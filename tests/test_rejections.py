@@ -312,7 +312,12 @@ def at(text: str) -> datetime:
     ("now", "tz", "expected", "why"),
     [
         # Tuesday 10:00 in Berlin: just the undo window.
-        ("2026-11-24T10:00+01:00", "Europe/Berlin", "2026-11-24T10:10+01:00", "undo window"),
+        (
+            "2026-11-24T10:00+01:00",
+            "Europe/Berlin",
+            "2026-11-24T10:10+01:00",
+            "10-minute undo window",
+        ),
         # Friday 16:55 Berlin: the window runs past closing, so Monday 09:00.
         ("2026-11-27T16:55+01:00", "Europe/Berlin", "2026-11-30T09:00+01:00", "business"),
         # Saturday: Monday morning.

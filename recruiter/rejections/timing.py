@@ -96,7 +96,7 @@ def into_business_hours(moment: datetime, tz: ZoneInfo, rules: Rules) -> datetim
 def schedule(now: datetime, applied_at: datetime, timezone: str | None, rules: Rules) -> Schedule:
     """When the note goes out: after the undo window, a while after applying, in office hours."""
     undo_until = now + rules.undo
-    send_at, reasons = undo_until, ["the undo window"]
+    send_at, reasons = undo_until, [f"the {minutes(rules.undo)} undo window"]
     if applied_at + rules.after_applying > send_at:
         send_at = applied_at + rules.after_applying
         hours = rules.after_applying.total_seconds() / 3600
@@ -105,8 +105,14 @@ def schedule(now: datetime, applied_at: datetime, timezone: str | None, rules: R
         moved = into_business_hours(send_at, zone(timezone), rules)
         if moved != send_at:
             send_at = moved
-            reasons.append("the candidate's business hours")
+            reasons.append("within the candidate's business hours")
     return Schedule(send_at=send_at, undo_until=send_at, reasons=tuple(reasons))
+
+
+def minutes(span: timedelta) -> str:
+    """``10-minute`` or ``30-second``, for the undo window."""
+    seconds = span.total_seconds()
+    return f"{seconds / 60:g}-minute" if seconds >= 60 else f"{seconds:g}-second"
 
 
 def local_label(moment: datetime, timezone: str | None, now: datetime | None = None) -> str:
@@ -117,12 +123,15 @@ def local_label(moment: datetime, timezone: str | None, now: datetime | None = N
     return local.strftime("%a %H:%M")
 
 
-def describe(schedule_: Schedule, candidate_tz: str | None, team_tz: str, now: datetime) -> str:
-    """ "Sends Tue 09:00 candidate's time (Europe/Berlin), Tue 08:00 yours; undo until then"."""
+def describe(
+    schedule_: Schedule, candidate_tz: str | None, team_tz: str, now: datetime, why: bool = True
+) -> str:
+    """ "Sends Tue 09:00 candidate's time (Europe/Berlin), undo until then (why)"."""
     cand = zone(candidate_tz).key
-    theirs = local_label(schedule_.send_at, cand, now)
-    ours = local_label(schedule_.send_at, team_tz, now)
-    when = f"Sends {theirs} candidate's time ({cand})"
+    text = f"Sends {local_label(schedule_.send_at, cand, now)} candidate's time ({cand})"
     if zone(team_tz).key != cand:
-        when += f", {ours} your time ({zone(team_tz).key})"
-    return f"{when}, undo until then (because of {' and '.join(schedule_.reasons)})"
+        text += f", {local_label(schedule_.send_at, team_tz, now)} your time ({zone(team_tz).key})"
+    text += ", undo until then"
+    if why and schedule_.reasons:
+        text += f" ({'; '.join(schedule_.reasons)})"
+    return text

@@ -91,7 +91,7 @@ def timing_text(application: Application) -> str:
 
 
 def team_timezone() -> str:
-
+    """The team's IANA time zone, for showing times."""
     return zone(current_app.config["TEAM_TIMEZONE"]).key
 
 
@@ -151,7 +151,6 @@ def send_one(application: Application, form: RejectionForm):
 
 
 def reject_application_from(application: Application, form: RejectionForm) -> Rejection:
-
     return reject_application(
         application,
         current_user,
@@ -166,15 +165,9 @@ def reject_application_from(application: Application, form: RejectionForm) -> Re
 
 def timing_for(rejection: Rejection) -> str:
     """ "Sends Tue 09:00 candidate's time (Europe/Berlin), undo until then" for a rejection."""
-
     send_at = rejection.message.send_after
-    reasons = ("the undo window",)
-    return describe(
-        Schedule(send_at, send_at, reasons),
-        rejection.application.candidate.timezone,
-        team_timezone(),
-        utcnow(),
-    ).split(" (because")[0]
+    candidate_tz = rejection.application.candidate.timezone
+    return describe(Schedule(send_at, send_at, ()), candidate_tz, team_timezone(), utcnow())
 
 
 def render_reject_page(form, application, draft, error):
@@ -313,7 +306,6 @@ def selected_ids(form: BulkRejectionForm) -> list[int]:
 
 
 def confirmed(form: BulkRejectionForm, count: int) -> bool:
-
     return count <= current_app.config["BULK_CONFIRM_ABOVE"] or form.confirm_count.data == count
 
 
@@ -376,7 +368,6 @@ def render_bulk(form, opening, applications, check: bool = False):
 @bp.get("/decisions-waiting")
 def waiting():
     """No ghosting: candidates waiting on a decision too long, oldest first, by manager."""
-
     days = current_app.config["NO_GHOSTING_DAYS"]
     openings = visible_openings(select(Opening))
     managers = []

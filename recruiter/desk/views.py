@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -16,7 +16,6 @@ from ..openings.services import stage_counts
 bp = Blueprint("desk", __name__)
 
 WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
-WAITING_DAYS = 10
 
 
 @bp.get("/")
@@ -31,6 +30,7 @@ def home():
 @login_required
 def index():
     """My open openings with counts per stage, and decisions waiting too long."""
+    waiting_days = current_app.config["NO_GHOSTING_DAYS"]
     openings = db.session.scalars(
         visible_openings(select(Opening))
         .where(Opening.status == OpeningStatus.OPEN)
@@ -41,7 +41,7 @@ def index():
         visible_openings(select(Application).join(Application.opening))
         .where(
             Application.stage.in_(WAITING_STAGES),
-            Application.stage_changed_at < utcnow() - timedelta(days=WAITING_DAYS),
+            Application.stage_changed_at < utcnow() - timedelta(days=waiting_days),
         )
         .order_by(Application.stage_changed_at)
         .limit(20)
@@ -52,5 +52,5 @@ def index():
         counts=stage_counts([o.id for o in openings]),
         stages=[s for s in Stage if s.is_active],
         waiting=waiting,
-        waiting_days=WAITING_DAYS,
+        waiting_days=waiting_days,
     )

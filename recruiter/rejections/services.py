@@ -342,7 +342,8 @@ def load_for_bulk(opening: Opening, application_ids: list[int], lock: bool = Fal
         .order_by(Application.id)
     )
     if lock:
-        query = query.with_for_update(of=Application)
+        # Re-read rows already in the session: another request may have rejected one since.
+        query = query.with_for_update(of=Application).execution_options(populate_existing=True)
     return list(db.session.scalars(query))
 
 

@@ -649,3 +649,21 @@ def test_bulk_sends_in_a_fixed_number_of_queries(app, client, auth):
 
     # SQLite inserts row by row (its RETURNING order is not guaranteed); reads must not grow.
     assert statements_for(large) - statements_for(small) <= 3
+
+
+def test_template_page_previews_a_sample_note(client, auth):
+    auth.login("recruiter")
+    page = client.get("/settings/rejections/templates/1").get_data(as_text=True)
+    assert "Dear Ana," in page and "{candidate_first_name}" in page
+
+
+def test_pending_list_shows_the_candidates_time(app, client, auth, pipeline):
+    with app.app_context():
+        db.session.get(
+            Application, pipeline["mine"]["applications"][0]
+        ).candidate.timezone = "Asia/Tokyo"
+        db.session.commit()
+    rejected(app, pipeline)
+    auth.login()
+    page = client.get("/rejections/pending").get_data(as_text=True)
+    assert "candidate&#39;s time (Asia/Tokyo)" in page and "your time" in page

@@ -12,8 +12,8 @@ from ..auth.access import roles_required
 from ..extensions import db
 from ..models import ACTIVE_STAGES, ReasonCode, RejectionTemplate, Role, Stage, StageDefault
 from .forms import ReasonForm, StageDefaultForm, TemplateForm
-from .placeholders import PLACEHOLDERS, PlaceholderError
-from .services import save_reason, save_template, set_stage_default
+from .placeholders import PLACEHOLDERS, PlaceholderError, fill_placeholders
+from .services import NEUTRAL_CLOSING, save_reason, save_template, set_stage_default
 
 bp = Blueprint("rejection_settings", __name__, url_prefix="/settings/rejections")
 
@@ -82,8 +82,33 @@ def edit_template(template_id: int | None):
             flash(f"Saved the template “{template.name}”.", "success")
             return redirect(url_for("rejection_settings.index"))
     return render_template(
-        "rejections/template_form.html", form=form, template=template, placeholders=PLACEHOLDERS
+        "rejections/template_form.html",
+        form=form,
+        template=template,
+        placeholders=PLACEHOLDERS,
+        sample=sample_note(form),
     )
+
+
+SAMPLE_VALUES = {
+    "candidate_first_name": "Ana",
+    "candidate_name": "Ana Ruiz",
+    "opening_title": "Backend Engineer",
+    "manager_name": "Maria López",
+    "company": "Acme Robotics",
+    "closing": NEUTRAL_CLOSING,
+}
+
+
+def sample_note(form: TemplateForm) -> tuple[str, str] | None:
+    """The template filled in for a sample candidate, or None while it has problems."""
+    try:
+        return (
+            fill_placeholders(form.subject.data or "", SAMPLE_VALUES),
+            fill_placeholders(form.body.data or "", SAMPLE_VALUES),
+        )
+    except PlaceholderError:
+        return None
 
 
 def template_values(form: TemplateForm) -> dict:

@@ -55,7 +55,7 @@ from .services import (
     stage_default,
     waiting_query,
 )
-from .timing import Schedule, describe, zone
+from .timing import Schedule, describe, local_label, zone
 from .wording import Finding
 
 bp = Blueprint("rejections", __name__)
@@ -93,6 +93,16 @@ def timing_text(application: Application) -> str:
 def team_timezone() -> str:
     """The team's IANA time zone, for showing times."""
     return zone(current_app.config["TEAM_TIMEZONE"]).key
+
+
+@bp.app_template_global()
+def send_time(moment, candidate_tz: str | None) -> str:
+    """A send time in the candidate's zone and, where it differs, the team's."""
+    cand, team = zone(candidate_tz).key, team_timezone()
+    text = f"{local_label(moment, cand, utcnow())} candidate's time ({cand})"
+    if cand != team:
+        text += f", {local_label(moment, team, utcnow())} your time"
+    return text
 
 
 def start_from_template(form, application: Application, template: RejectionTemplate | None):

@@ -667,3 +667,29 @@ def test_pending_list_shows_the_candidates_time(app, client, auth, pipeline):
     auth.login()
     page = client.get("/rejections/pending").get_data(as_text=True)
     assert "candidate&#39;s time (Asia/Tokyo)" in page and "your time" in page
+
+
+def test_erasing_or_do_not_contact_can_cancel_every_pending_note(app, pipeline):
+    from recruiter.rejections.services import cancel_pending_for_candidate
+
+    rid = rejected(app, pipeline)
+    with app.app_context():
+        rejection = db.session.get(Rejection, rid)
+        assert cancel_pending_for_candidate(rejection.application.candidate, None) == 1
+        db.session.commit()
+        assert rejection.message.status == MessageStatus.CANCELLED
+        assert rejection.application.stage == Stage.REJECTED
+
+
+def test_live_check_needs_the_csrf_header(app, client, auth, pipeline):
+    import re
+
+    auth.login()
+    app.config["WTF_CSRF_ENABLED"] = True
+    aid = pipeline["mine"]["applications"][0]
+    page = client.get(f"/applications/{aid}/reject").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    url = f"/applications/{aid}/reject/check"
+    assert client.post(url, json={"body": "Thanks"}).status_code == 400
+    response = client.post(url, json={"body": "Thanks"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and response.get_json()["findings"] == []

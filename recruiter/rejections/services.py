@@ -453,7 +453,7 @@ def _undo(rejection: Rejection, user: User, action: str) -> Stage:
     return previous
 
 
-def cancel_pending_rejection(application: Application, user: User) -> bool:
+def cancel_pending_rejection(application: Application, user: User | None) -> bool:
     """Cancel the application's scheduled note, if any (the stage is moved by the caller)."""
     rejection = application.rejection
     if rejection is None or rejection.cancelled_at is not None or rejection.message is None:
@@ -465,6 +465,19 @@ def cancel_pending_rejection(application: Application, user: User) -> bool:
     record_event(user, "rejection.cancelled_by_move", rejection, application_id=application.id)
     record_event(user, "message.cancelled", rejection.message, rejection_id=rejection.id)
     return True
+
+
+def cancel_pending_for_candidate(candidate: Candidate, user: User | None) -> int:
+    """Cancel every scheduled note to a candidate (erased, or marked do-not-contact); how many.
+
+    The erasure and do-not-contact features call this; the application stays rejected.
+    """
+    rejections = db.session.scalars(
+        select(Rejection)
+        .join(Rejection.application)
+        .where(Application.candidate_id == candidate.id, Rejection.cancelled_at.is_(None))
+    )
+    return sum(cancel_pending_rejection(r.application, user) for r in rejections)
 
 
 def pending_rejections_query(openings: Select) -> Select:

@@ -153,10 +153,9 @@ def send_one(application: Application, form: RejectionForm):
     """Schedule the note, commit, and show it with its Undo button."""
     rejection = reject_application_from(application, form)
     db.session.commit()
-    flash(
-        f"The note to {application.candidate.name} is scheduled. {timing_for(rejection)}",
-        "success",
-    )
+    when = schedule_for(application, rejection.created_at)
+    timing = describe(when, application.candidate.timezone, team_timezone(), utcnow())
+    flash(f"The note to {application.candidate.name} is scheduled. {timing}.", "success")
     return redirect(url_for("rejections.show", rejection_id=rejection.id))
 
 

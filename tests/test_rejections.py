@@ -693,3 +693,46 @@ def test_live_check_needs_the_csrf_header(app, client, auth, pipeline):
     assert client.post(url, json={"body": "Thanks"}).status_code == 400
     response = client.post(url, json={"body": "Thanks"}, headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.get_json()["findings"] == []
+
+
+@pytest.mark.postgres
+def test_bulk_undo_and_auto_cancel_on_postgresql(postgres_url):
+    from pathlib import Path
+
+    from conftest import base_config, seed
+    from flask_migrate import upgrade
+
+    from recruiter import create_app
+    from recruiter.models import Opening
+    from recruiter.rejections.services import bulk_reject, load_for_bulk
+
+    app = create_app(base_config(postgres_url))
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+        db.engine.dispose()
+    seed(app)
+    with app.app_context():
+        ids = make_opening(USERS["manager"][0], "Backend Engineer", 30)
+        opening = db.session.get(Opening, ids["opening"])
+        author = opening.owner
+        applications = load_for_bulk(opening, ids["applications"], lock=True)
+        results = bulk_reject(
+            applications,
+            author,
+            "About {opening_title}",
+            "Dear {candidate_first_name},\n\nThank you.\n\n{closing}",
+            reason=db.session.get(ReasonCode, 1),
+            personal={ids["applications"][3]: "You are too old for this."},
+        )
+        db.session.commit()
+        assert [r.outcome for r in results].count("scheduled") == 29
+        assert results[3].outcome == "blocked"
+        first, second = (db.session.get(Application, i) for i in ids["applications"][:2])
+        assert cancel_rejection(first.rejection, author) == Stage.INTERVIEW
+        move_application(second, Stage.HIRED, author)
+        db.session.commit()
+        statuses = db.session.scalars(select(OutboxMessage.status)).all()
+        assert statuses.count(MessageStatus.CANCELLED) == 2
+        assert statuses.count(MessageStatus.QUEUED) == 27
+        db.session.remove()
+        db.engine.dispose()

@@ -699,19 +699,21 @@ def test_live_check_needs_the_csrf_header(app, client, auth, pipeline):
 def test_bulk_undo_and_auto_cancel_on_postgresql(postgres_url):
     from pathlib import Path
 
-    from conftest import base_config, seed
+    from factories import PASSWORD
     from flask_migrate import upgrade
 
     from recruiter import create_app
+    from recruiter.auth.services import create_user
     from recruiter.models import Opening
     from recruiter.rejections.services import bulk_reject, load_for_bulk
 
-    app = create_app(base_config(postgres_url))
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": postgres_url, "SECRET_KEY": "test"}
+    app = create_app({**config, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
-        db.engine.dispose()
-    seed(app)
-    with app.app_context():
+        for email, name, role in USERS.values():
+            create_user(email, name, role, PASSWORD)
+        db.session.commit()
         ids = make_opening(USERS["manager"][0], "Backend Engineer", 30)
         opening = db.session.get(Opening, ids["opening"])
         author = opening.owner

@@ -120,7 +120,9 @@ def reject(application_id: int):
         flash(f"{name} is {stage}: there is no note to send.", "info")
         return redirect(url_for("openings.show", opening_id=application.opening_id))
     form = RejectionForm()
-    form.set_choices(active_templates(), active_reasons())
+    # Templates that suit the application's stage come first.
+    templates = sorted(active_templates(), key=lambda t: application.stage not in t.stage_list)
+    form.set_choices(templates, active_reasons())
     draft, error = None, None
     if not form.is_submitted():
         template, reason = stage_default(application.stage)

@@ -80,12 +80,23 @@ def register_blueprints(app: Flask) -> None:
     from .pool.views import bp as pool_bp
     from .public.views import bp as public_bp
     from .referrals.views import bp as referrals_bp
+    from .rejections.settings import bp as rejection_settings_bp
     from .rejections.views import bp as rejections_bp
 
-    blueprints = (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp)
-    for bp in (*blueprints, problems_bp, pool_bp, public_bp):
+    for bp in (
+        auth_bp,
+        desk_bp,
+        openings_bp,
+        candidates_bp,
+        rejections_bp,
+        rejection_settings_bp,
+        outbox_bp,
+        problems_bp,
+        pool_bp,
+        public_bp,
+        referrals_bp,
+    ):
         app.register_blueprint(bp)
-    app.register_blueprint(referrals_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -42,6 +42,17 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
+    # Rejections (issue 3): when a scheduled note goes out. See the README, "Timing".
+    REJECTION_UNDO_MINUTES = 10
+    REJECTION_MIN_HOURS_AFTER_APPLYING = 24
+    BUSINESS_HOURS_ENABLED = True
+    BUSINESS_HOURS = "09:00-17:00"
+    BUSINESS_DAYS = "Mon-Fri"
+    # The team's time zone: times on screen are shown in it (and in the candidate's).
+    TEAM_TIMEZONE = "UTC"
+    NO_GHOSTING_DAYS = 10
+    BULK_CONFIRM_ABOVE = 20
+
     # Pages.
     PAGE_SIZE = 50
     BOOTSTRAP_SERVE_LOCAL = True

@@ -257,10 +257,26 @@ class Rejection(db.Model):
     body: Mapped[str] = mapped_column(Text)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Issue 3: the template it started from, the reason code (required for new ones), and undo.
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("rejection_template.id"))
+    reason_code_id: Mapped[int | None] = mapped_column(ForeignKey("reason_code.id"))
+    previous_stage: Mapped[Stage | None] = mapped_column(str_enum(Stage))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     application: Mapped[Application] = relationship(back_populates="rejections")
     author: Mapped[User] = relationship()
     message: Mapped[OutboxMessage | None] = relationship()
+    template: Mapped[RejectionTemplate | None] = relationship()
+    reason_code: Mapped[ReasonCode | None] = relationship()
+
+    @property
+    def pending(self) -> bool:
+        """Scheduled and not yet handed to the mail worker: it can still be undone."""
+        return (
+            self.cancelled_at is None
+            and self.message is not None
+            and self.message.status == MessageStatus.QUEUED
+        )
 
 
 class OutboxMessage(db.Model):
@@ -518,3 +534,64 @@ class ReferralEvent(db.Model):
 
     referral: Mapped[Referral] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+# --- Rejection templates, reason codes and stage defaults (issue 3) ---
+
+
+class ReasonGroup(enum.StrEnum):
+    WE_DECIDED = "we_decided"
+    CANDIDATE_WITHDREW = "candidate_withdrew"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "we_decided": "We decided",
+            "candidate_withdrew": "The candidate withdrew",
+            "other": "Other",
+        }[self.value]
+
+
+class RejectionTemplate(db.Model):
+    """A reviewed note a rejection starts from; placeholders are a small fixed set."""
+
+    __tablename__ = "rejection_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # Comma-separated stage values this template suits, e.g. "applied,screen".
+    stages: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def stage_list(self) -> list[Stage]:
+        return [Stage(s) for s in self.stages.split(",") if s]
+
+
+class ReasonCode(db.Model):
+    """Why an application was closed, for the company's own counts; never sent."""
+
+    __tablename__ = "reason_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(120), unique=True)
+    group: Mapped[ReasonGroup] = mapped_column(str_enum(ReasonGroup), default=ReasonGroup.OTHER)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class StageDefault(db.Model):
+    """The template and reason a rejection at this stage starts with."""
+
+    __tablename__ = "rejection_stage_default"
+
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage), primary_key=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("rejection_template.id"))
+    reason_code_id: Mapped[int | None] = mapped_column(ForeignKey("reason_code.id"))
+
+    template: Mapped[RejectionTemplate | None] = relationship()
+    reason_code: Mapped[ReasonCode | None] = relationship()

@@ -50,6 +50,10 @@ def config_overrides(smtp):
         "MAIL_PORT": smtp.port,
         "MAIL_TIMEOUT_SECONDS": 2,
         "OUTBOX_RETRY_BASE_SECONDS": 60,
+        # Rejection notes go out at once here; their timing is tested in test_rejections.py.
+        "REJECTION_UNDO_MINUTES": 0,
+        "REJECTION_MIN_HOURS_AFTER_APPLYING": 0,
+        "BUSINESS_HOURS_ENABLED": False,
     }
 
 
@@ -677,6 +681,7 @@ def reject(client, application_id: int):
             "subject": "Your application for Backend Engineer",
             "body": "Dear Casey,\n\nThank you for your time.",
             "internal_reason": "weaker on design",
+            "reason_code_id": "1",
             "send": "Send",
         },
     )

@@ -16,6 +16,7 @@ from recruiter.models import (
     Application,
     AuditEvent,
     OutboxMessage,
+    ReasonCode,
     Referral,
     ReferralStatus,
     SilverMedalist,
@@ -48,6 +49,7 @@ def pooled(app, application_id: int, consent: bool = True, reject: bool = False)
                 "Your application",
                 "Thank you for your time.",
                 "PRIVATE-REASON weaker on databases",
+                reason=db.session.get(ReasonCode, 1),
             )
         entry = tag_silver_medalist(
             application,
@@ -106,7 +108,12 @@ def test_rejected_candidate_not_pooled_is_told_to_tag_first(app, client, auth, p
     application_id = pipeline["mine"]["applications"][0]
     with app.test_request_context():
         reject_application(
-            db.session.get(Application, application_id), user("manager"), "s", "b", "r"
+            db.session.get(Application, application_id),
+            user("manager"),
+            "Your application",
+            "Thank you for your time.",
+            "r",
+            reason=db.session.get(ReasonCode, 1),
         )
         db.session.commit()
     auth.login()

@@ -9,7 +9,15 @@ from recruiter.models import Application, MessageStatus, OutboxMessage, Rejectio
 
 @pytest.fixture
 def config_overrides(smtp):
-    return {"MAIL_SERVER": smtp.host, "MAIL_PORT": smtp.port, "MAIL_TIMEOUT_SECONDS": 2}
+    return {
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": smtp.port,
+        "MAIL_TIMEOUT_SECONDS": 2,
+        # Send at once: timing and undo have their own tests in test_rejections.py.
+        "REJECTION_UNDO_MINUTES": 0,
+        "REJECTION_MIN_HOURS_AFTER_APPLYING": 0,
+        "BUSINESS_HOURS_ENABLED": False,
+    }
 
 
 def reject(client, application_id, **overrides):
@@ -17,6 +25,7 @@ def reject(client, application_id, **overrides):
         "subject": "Your application for Backend Engineer",
         "body": "Dear Casey,\n\nThank you for your time.\n\nKind regards,\nMaria",
         "internal_reason": "SECRET-REASON: weaker on system design",
+        "reason_code_id": "1",
         "send": "Send",
     }
     data.update(overrides)
@@ -105,23 +114,24 @@ def test_second_submit_sends_no_second_note(app, client, auth, pipeline):
 
 
 def test_service_refuses_a_second_rejection(app, pipeline):
-    from recruiter.models import User
+    from recruiter.models import ReasonCode, User
     from recruiter.rejections.services import AlreadyRejected, reject_application
 
     with app.app_context():
         application = db.session.get(Application, pipeline["mine"]["applications"][0])
         author = db.session.get(User, application.opening.owner_id)
-        reject_application(application, author, "Subject", "Body", "reason")
+        reason = db.session.get(ReasonCode, 1)
+        reject_application(application, author, "Subject", "Body", "reason", reason=reason)
         db.session.commit()
         with pytest.raises(AlreadyRejected):
-            reject_application(application, author, "Subject", "Body", "reason")
+            reject_application(application, author, "Subject", "Body", "reason", reason=reason)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [
         ("subject", "Hello\r\nBcc: victim@example.com", "single line"),
-        ("internal_reason", "", "This field is required"),
+        ("reason_code_id", "", "Choose a reason"),
         ("body", "", "This field is required"),
         ("subject", "x" * 201, "longer than 200 characters"),
     ],

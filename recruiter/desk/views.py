@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -18,7 +18,6 @@ from ..referrals.services import for_user as referrals_for
 bp = Blueprint("desk", __name__)
 
 WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
-WAITING_DAYS = 10
 
 
 @bp.get("/")
@@ -33,6 +32,7 @@ def home():
 @login_required
 def index():
     """My open openings with counts per stage, and decisions waiting too long."""
+    waiting_days = current_app.config["NO_GHOSTING_DAYS"]
     openings = db.session.scalars(
         visible_openings(select(Opening))
         .where(Opening.status == OpeningStatus.OPEN)
@@ -43,7 +43,7 @@ def index():
         visible_openings(select(Application).join(Application.opening))
         .where(
             Application.stage.in_(WAITING_STAGES),
-            Application.stage_changed_at < utcnow() - timedelta(days=WAITING_DAYS),
+            Application.stage_changed_at < utcnow() - timedelta(days=waiting_days),
         )
         .order_by(Application.stage_changed_at)
         .limit(20)
@@ -54,7 +54,7 @@ def index():
         counts=stage_counts([o.id for o in openings]),
         stages=[s for s in Stage if s.is_active],
         waiting=waiting,
-        waiting_days=WAITING_DAYS,
+        waiting_days=waiting_days,
         follow_ups=db.session.scalars(
             due_follow_ups(None if current_user.sees_everything else current_user).limit(10)
         ).all(),

@@ -15,6 +15,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..rejections.services import cancel_pending_rejection
 
 
 class AlreadyApplied(Exception):
@@ -81,6 +82,9 @@ def move_application(application: Application, stage: Stage, user: User) -> None
         raise StageNotAllowed("Use the rejection form, so the candidate receives a note.")
     if stage == application.stage:
         return
+    if application.stage == Stage.REJECTED:
+        # Back to an active stage, or hired: the scheduled note must not go out.
+        cancel_pending_rejection(application, user)
     change = StageChange(
         application=application, from_stage=application.stage, to_stage=stage, changed_by=user
     )

@@ -42,6 +42,7 @@ def queue_message(
     *,
     candidate: Candidate | None = None,
     send_after: datetime | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
     """Add one message for one recipient to the outbox; flush, never commit.
 
@@ -60,7 +61,8 @@ def queue_message(
         message_id_header=make_msgid(domain=sender_domain()),
     )
     db.session.add(message)
-    db.session.flush()
+    if flush:  # bulk callers flush once at the end, so the inserts are batched
+        db.session.flush()
     return message
 
 
@@ -71,13 +73,16 @@ def queue_email(
     *,
     candidate: Candidate | None = None,
     send_after: datetime | None = None,
+    flush: bool = True,
     **context,
 ) -> OutboxMessage:
     """Render ``email/<template>.txt`` and ``.html`` (autoescaped) and queue them."""
     context.setdefault("company", current_app.config["COMPANY_NAME"])
     text = render_template(f"email/{template}.txt", **context)
     html = render_template(f"email/{template}.html", **context)
-    return queue_message(recipient, subject, text, html, candidate=candidate, send_after=send_after)
+    return queue_message(
+        recipient, subject, text, html, candidate=candidate, send_after=send_after, flush=flush
+    )
 
 
 def cancel_message(message: OutboxMessage) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, render_template
 
 from ..models import Candidate, OutboxMessage, Rejection
@@ -9,7 +11,7 @@ from ..outbox.services import queue_email
 
 
 def note_context(body: str, candidate: Candidate) -> dict:
-    """What the note templates see: the words, never the internal reason."""
+    """What the note templates see: the words, never the internal reason or reason code."""
     return {
         "body": body,
         "company": current_app.config["COMPANY_NAME"],
@@ -26,13 +28,17 @@ def render_note(body: str, candidate: Candidate) -> tuple[str, str]:
     )
 
 
-def queue_rejection_note(rejection: Rejection) -> OutboxMessage:
-    """Queue the note for the candidate."""
+def queue_rejection_note(
+    rejection: Rejection, send_after: datetime | None = None, flush: bool = True
+) -> OutboxMessage:
+    """Queue the note for the candidate, to go out at ``send_after``."""
     candidate = rejection.application.candidate
     return queue_email(
         candidate.email,
         rejection.subject,
         "rejection",
         candidate=candidate,
+        send_after=send_after,
+        flush=flush,
         **note_context(rejection.body, candidate),
     )

@@ -1,13 +1,49 @@
-"""Rejecting an application: the rejection, the stage change and the note, in one go."""
+"""Rejecting applications: templates, the wording check, scheduling, undo, bulk, no ghosting.
+
+Every function here flushes and never commits; the view commits once.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, render_template
-from sqlalchemy import select
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from flask import current_app
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record_event
 from ..extensions import db
-from ..models import Application, Rejection, Stage, StageChange, User, utcnow
+from ..models import (
+    Application,
+    Candidate,
+    MessageStatus,
+    Opening,
+    OutboxMessage,
+    ReasonCode,
+    Rejection,
+    RejectionTemplate,
+    Stage,
+    StageChange,
+    StageDefault,
+    User,
+    utcnow,
+)
+from ..outbox.services import ContactRefused, HeaderInjection, cancel_message
 from .email import queue_rejection_note
+from .placeholders import PlaceholderError, check_placeholders, fill_placeholders
+from .timing import Rules, Schedule, schedule
+from .wording import Finding, blocking, check_note
+
+DECISION_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
+
+OPEN_DOOR_CLOSING = (
+    "We would be glad to stay in touch, and we would welcome an application from you for "
+    "future openings."
+)
+NEUTRAL_CLOSING = "Thank you again for your interest, and we wish you every success."
 
 
 class AlreadyRejected(Exception):
@@ -18,16 +54,161 @@ class NotRejectable(Exception):
     """The application is closed (hired or withdrawn)."""
 
 
-def default_note(application: Application, manager: User) -> tuple[str, str]:
-    """The respectful default subject and note for this application."""
-    context = {
-        "candidate": application.candidate,
-        "opening": application.opening,
-        "manager": manager,
+class WordingBlocked(Exception):
+    """The note has phrasing that must be fixed (legal), or tone not yet confirmed."""
+
+    def __init__(self, findings: list[Finding], must_fix: bool):
+        self.findings, self.must_fix = findings, must_fix
+        super().__init__(
+            "Fix the flagged phrases before sending."
+            if must_fix
+            else "Confirm that you want to send the note despite the tone findings."
+        )
+
+
+class TooLateToUndo(Exception):
+    """The note has been handed to the mail worker (or was already cancelled)."""
+
+
+# --- "Leave the door open" -------------------------------------------------------------------
+
+
+def leave_door_open(candidate: Candidate) -> bool:
+    """Whether the note may say the door stays open.
+
+    Only true when the candidate is in the silver-medalist pool with consent; the pool
+    (being built in another issue) will answer this. Until then: never promise it.
+    """
+    return False
+
+
+def closing_sentence(candidate: Candidate) -> str:
+    """The note's last sentence: an open door only when it is true, else a neutral close."""
+    return OPEN_DOOR_CLOSING if leave_door_open(candidate) else NEUTRAL_CLOSING
+
+
+# --- Templates, reasons, stage defaults --------------------------------------------------------
+
+
+def placeholder_values(application: Application, manager: User) -> dict[str, str]:
+    """The values of the fixed placeholders for one application: plain strings only."""
+    candidate = application.candidate
+    return {
+        "candidate_first_name": candidate.first_name,
+        "candidate_name": candidate.name,
+        "opening_title": application.opening.title,
+        "manager_name": manager.name,
         "company": current_app.config["COMPANY_NAME"],
+        "closing": closing_sentence(candidate),
     }
-    subject = f"Your application for {application.opening.title}"
-    return subject, render_template("rejections/default_note.txt", **context).strip()
+
+
+def fill_template(
+    template: RejectionTemplate, application: Application, manager: User
+) -> tuple[str, str]:
+    """The template's subject and body filled in for this application."""
+    values = placeholder_values(application, manager)
+    return fill_placeholders(template.subject, values), fill_placeholders(template.body, values)
+
+
+def active_templates() -> list[RejectionTemplate]:
+    return list(
+        db.session.scalars(
+            select(RejectionTemplate)
+            .where(RejectionTemplate.active)
+            .order_by(RejectionTemplate.name)
+        )
+    )
+
+
+def active_reasons() -> list[ReasonCode]:
+    return list(
+        db.session.scalars(
+            select(ReasonCode).where(ReasonCode.active).order_by(ReasonCode.group, ReasonCode.label)
+        )
+    )
+
+
+def stage_default(stage: Stage) -> tuple[RejectionTemplate | None, ReasonCode | None]:
+    """The default template and reason for a rejection at ``stage`` (active ones only)."""
+    default = db.session.get(StageDefault, stage)
+    template = default.template if default else None
+    reason = default.reason_code if default else None
+    if template is None or not template.active:
+        suiting = [t for t in active_templates() if stage in t.stage_list]
+        template = suiting[0] if suiting else next(iter(active_templates()), None)
+    if reason is not None and not reason.active:
+        reason = None
+    return template, reason
+
+
+def save_template(template: RejectionTemplate, **values) -> RejectionTemplate:
+    """Create or update a template; unknown placeholders or stray braces are refused."""
+    problems = check_placeholders(values["subject"]) + check_placeholders(values["body"])
+    if problems:
+        raise PlaceholderError(" ".join(dict.fromkeys(problems)))
+    for name, value in values.items():
+        setattr(template, name, value)
+    db.session.add(template)
+    db.session.flush()
+    return template
+
+
+def save_reason(reason: ReasonCode, **values) -> ReasonCode:
+    for name, value in values.items():
+        setattr(reason, name, value)
+    db.session.add(reason)
+    db.session.flush()
+    return reason
+
+
+def set_stage_default(stage: Stage, template_id: int | None, reason_code_id: int | None) -> None:
+    default = db.session.get(StageDefault, stage) or StageDefault(stage=stage)
+    default.template_id, default.reason_code_id = template_id, reason_code_id
+    db.session.add(default)
+    db.session.flush()
+
+
+# --- Composing and checking ---------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """A note ready to be checked and sent: placeholders filled, findings known."""
+
+    subject: str
+    body: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def must_fix(self) -> list[Finding]:
+        return blocking(self.findings)
+
+    @property
+    def to_confirm(self) -> list[Finding]:
+        return [f for f in self.findings if not f.blocking]
+
+
+def prepare_note(application: Application, manager: User, subject: str, body: str) -> Draft:
+    """Fill any placeholders left in the note (refusing unknown ones) and check its words."""
+    values = placeholder_values(application, manager)
+    subject = fill_placeholders(subject.strip(), values)
+    body = fill_placeholders(body.strip(), values)
+    return Draft(subject=subject, body=body, findings=check_note(body))
+
+
+def rules() -> Rules:
+    return Rules.from_config(current_app.config)
+
+
+def schedule_for(application: Application, now: datetime | None = None) -> Schedule:
+    """When a rejection of this application made now would go out."""
+    return schedule(
+        now or utcnow(), application.applied_at, application.candidate.timezone, rules()
+    )
+
+
+# --- Rejecting, one and many ------------------------------------------------------------------
 
 
 def lock_application(application: Application) -> Application:
@@ -36,20 +217,36 @@ def lock_application(application: Application) -> Application:
     return application
 
 
-def reject_application(
-    application: Application, author: User, subject: str, body: str, internal_reason: str
-) -> Rejection:
-    """Reject once: record the reason, move the stage, queue the note. Flush, never commit."""
-    lock_application(application)
+def check_rejectable(application: Application) -> None:
     if application.stage == Stage.REJECTED:
         raise AlreadyRejected(f"{application.candidate.name} was already rejected.")
     if not application.stage.is_active:
         raise NotRejectable(f"{application.candidate.name} is {application.stage.value}.")
-    now = utcnow()
+
+
+def check_wording(draft: Draft, confirm_tone: bool) -> None:
+    if draft.must_fix:
+        raise WordingBlocked(draft.findings, must_fix=True)
+    if draft.to_confirm and not confirm_tone:
+        raise WordingBlocked(draft.findings, must_fix=False)
+
+
+def _record_rejection(
+    application: Application,
+    author: User,
+    draft: Draft,
+    internal_reason: str,
+    reason: ReasonCode,
+    template: RejectionTemplate | None,
+    now: datetime,
+    flush: bool = True,
+) -> Rejection:
+    """The stage change, the rejection and its scheduled note (bulk flushes once, later)."""
+    previous = application.stage
     db.session.add(
         StageChange(
             application=application,
-            from_stage=application.stage,
+            from_stage=previous,
             to_stage=Stage.REJECTED,
             changed_by=author,
             changed_at=now,
@@ -60,15 +257,243 @@ def reject_application(
     rejection = Rejection(
         application=application,
         author=author,
-        subject=subject.strip(),
-        body=body.strip(),
+        subject=draft.subject,
+        body=draft.body,
         internal_reason=internal_reason.strip(),
+        reason_code=reason,
+        template=template,
+        previous_stage=previous,
         created_at=now,
     )
     db.session.add(rejection)
-    rejection.message = queue_rejection_note(rejection)
-    db.session.flush()
+    when = schedule_for(application, now)
+    rejection.message = queue_rejection_note(rejection, send_after=when.send_at, flush=flush)
     return rejection
+
+
+def reject_application(
+    application: Application,
+    author: User,
+    subject: str,
+    body: str,
+    internal_reason: str = "",
+    *,
+    reason: ReasonCode,
+    template: RejectionTemplate | None = None,
+    confirm_tone: bool = False,
+) -> Rejection:
+    """Reject once: check the words, record the reason, move the stage, schedule the note."""
+    lock_application(application)
+    check_rejectable(application)
+    draft = prepare_note(application, author, subject, body)
+    check_wording(draft, confirm_tone)
+    rejection = _record_rejection(
+        application, author, draft, internal_reason, reason, template, utcnow()
+    )
+    db.session.flush()
+    record_event(
+        author,
+        "rejection.scheduled",
+        rejection,
+        application_id=application.id,
+        reason_code=reason.label,
+        send_after=rejection.message.send_after.isoformat(),
+    )
+    return rejection
+
+
+@dataclass
+class BulkResult:
+    """What happened to one application in a bulk rejection."""
+
+    application: Application
+    outcome: str  # "scheduled", "blocked", "to_confirm", "skipped", "refused"
+    message: str
+    findings: list[Finding] = field(default_factory=list)
+    rejection: Rejection | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "scheduled"
+
+    def as_row(self) -> dict:
+        """Plain values for the result page, read before the commit expires the objects."""
+        return {
+            "application_id": self.application.id,
+            "name": self.application.candidate.name,
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "message": self.message,
+            "phrases": [f.phrase for f in self.findings],
+            "rejection_id": self.rejection.id if self.rejection else None,
+        }
+
+
+def load_for_bulk(opening: Opening, application_ids: list[int], lock: bool = False):
+    """The opening's applications among ``application_ids``, with candidates, in one query."""
+    query = (
+        select(Application)
+        .where(Application.opening_id == opening.id, Application.id.in_(application_ids))
+        .options(
+            selectinload(Application.candidate),
+            selectinload(Application.rejections),
+            selectinload(Application.stage_changes),
+        )
+        .order_by(Application.id)
+    )
+    if lock:
+        # Re-read rows already in the session: another request may have rejected one since.
+        query = query.with_for_update(of=Application).execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
+
+
+def bulk_draft(
+    application: Application, author: User, subject: str, body: str, personal: str = ""
+) -> Draft:
+    """One candidate's note: the shared text with their values and an optional personal line."""
+    if personal.strip():
+        first, sep, rest = body.partition("\n\n")
+        body = f"{first}\n\n{personal.strip()}{sep}{rest}" if sep else f"{body}\n\n{personal}"
+    return prepare_note(application, author, subject, body)
+
+
+def bulk_reject(
+    applications: list[Application],
+    author: User,
+    subject: str,
+    body: str,
+    *,
+    reason: ReasonCode,
+    template: RejectionTemplate | None = None,
+    internal_reason: str = "",
+    personal: dict[int, str] | None = None,
+    confirm_tone: bool = False,
+) -> list[BulkResult]:
+    """Reject many applications of one opening in one transaction; a result for each.
+
+    A note with legal findings (or unconfirmed tone) is not sent and its application stays
+    where it is; the others are scheduled.
+    """
+    personal = personal or {}
+    now = utcnow()
+    results = []
+    for application in applications:
+        try:
+            check_rejectable(application)
+            draft = bulk_draft(application, author, subject, body, personal.get(application.id, ""))
+            check_wording(draft, confirm_tone)
+            with db.session.no_autoflush:
+                rejection = _record_rejection(
+                    application, author, draft, internal_reason, reason, template, now, False
+                )
+        except (AlreadyRejected, NotRejectable) as error:
+            results.append(BulkResult(application, "skipped", str(error)))
+        except WordingBlocked as error:
+            outcome = "blocked" if error.must_fix else "to_confirm"
+            results.append(BulkResult(application, outcome, str(error), error.findings))
+        except (ContactRefused, PlaceholderError, HeaderInjection) as error:
+            results.append(BulkResult(application, "refused", str(error)))
+        else:
+            when = rejection.message.send_after
+            results.append(
+                BulkResult(application, "scheduled", f"Scheduled for {when:%a %H:%M} UTC.", [])
+            )
+            results[-1].rejection = rejection
+    db.session.flush()
+    scheduled = [r.application.id for r in results if r.ok]
+    if scheduled:
+        record_event(
+            author,
+            "rejection.bulk_scheduled",
+            applications[0].opening if applications else None,
+            count=len(scheduled),
+            reason_code=reason.label,
+        )
+    return results
+
+
+# --- Undo ------------------------------------------------------------------------------------
+
+
+def cancel_rejection(rejection: Rejection, user: User) -> Stage:
+    """Undo: cancel the note and put the application back where it was; the stage returned.
+
+    The message is cancelled with a conditional UPDATE, so a worker that claimed it a moment
+    ago wins and the undo is refused.
+    """
+    if rejection.cancelled_at is not None or rejection.message is None:
+        raise TooLateToUndo("This rejection was already undone.")
+    if not cancel_message(rejection.message):
+        raise TooLateToUndo(
+            f"The note to {rejection.application.candidate.name} is already on its way."
+        )
+    return _undo(rejection, user, "rejection.undone")
+
+
+def _undo(rejection: Rejection, user: User, action: str) -> Stage:
+    application = rejection.application
+    previous = rejection.previous_stage or Stage.APPLIED
+    now = utcnow()
+    rejection.cancelled_at = now
+    if application.stage == Stage.REJECTED:
+        db.session.add(
+            StageChange(
+                application=application,
+                from_stage=Stage.REJECTED,
+                to_stage=previous,
+                changed_by=user,
+                changed_at=now,
+            )
+        )
+        application.stage = previous
+        application.stage_changed_at = now
+    db.session.flush()
+    record_event(user, action, rejection, application_id=application.id, back_to=previous.value)
+    record_event(user, "message.cancelled", rejection.message, rejection_id=rejection.id)
+    return previous
+
+
+def cancel_pending_rejection(application: Application, user: User | None) -> bool:
+    """Cancel the application's scheduled note, if any (the stage is moved by the caller)."""
+    rejection = application.rejection
+    if rejection is None or rejection.cancelled_at is not None or rejection.message is None:
+        return False
+    if not cancel_message(rejection.message):
+        return False
+    rejection.cancelled_at = utcnow()
+    db.session.flush()
+    record_event(user, "rejection.cancelled_by_move", rejection, application_id=application.id)
+    record_event(user, "message.cancelled", rejection.message, rejection_id=rejection.id)
+    return True
+
+
+def cancel_pending_for_candidate(candidate: Candidate, user: User | None) -> int:
+    """Cancel every scheduled note to a candidate (erased, or marked do-not-contact); how many.
+
+    The erasure and do-not-contact features call this; the application stays rejected.
+    """
+    rejections = db.session.scalars(
+        select(Rejection)
+        .join(Rejection.application)
+        .where(Application.candidate_id == candidate.id, Rejection.cancelled_at.is_(None))
+    )
+    return sum(cancel_pending_rejection(r.application, user) for r in rejections)
+
+
+def pending_rejections_query(openings: Select) -> Select:
+    """Rejections whose note is still waiting in the outbox, soonest first."""
+    return (
+        select(Rejection)
+        .join(Rejection.message)
+        .join(Rejection.application)
+        .where(
+            Rejection.cancelled_at.is_(None),
+            OutboxMessage.status == MessageStatus.QUEUED,
+            Application.opening_id.in_(openings.with_only_columns(Opening.id)),
+        )
+        .options(selectinload(Rejection.application).selectinload(Application.candidate))
+        .order_by(OutboxMessage.send_after, Rejection.id)
+    )
 
 
 def latest_rejections(application_ids: list[int]) -> dict[int, Rejection]:
@@ -81,3 +506,60 @@ def latest_rejections(application_ids: list[int]) -> dict[int, Rejection]:
         .order_by(Rejection.created_at)
     )
     return {r.application_id: r for r in rows}
+
+
+# --- No ghosting -----------------------------------------------------------------------------
+
+
+def waiting_query(openings: Select, days: int, now: datetime | None = None) -> Select:
+    """Applications in interview, final or offer with no decision for over ``days``."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    return (
+        select(Application)
+        .join(Application.opening)
+        .where(
+            Application.opening_id.in_(openings.with_only_columns(Opening.id)),
+            Application.stage.in_(DECISION_STAGES),
+            Application.stage_changed_at < cutoff,
+        )
+        .options(selectinload(Application.candidate), selectinload(Application.opening))
+        .order_by(Application.stage_changed_at, Application.id)
+    )
+
+
+def median_days_to_decision(
+    openings: Select, since: datetime | None = None
+) -> dict[int, tuple[float, int]]:
+    """Per manager (owner id): the median days from reaching final to the next decision.
+
+    A decision is the move out of final (offer, hired, rejected, withdrawn, or back). Reads the
+    stage history of the last year, bounded, and computes the median in Python.
+    """
+    since = since or utcnow() - timedelta(days=365)
+    rows = db.session.execute(
+        select(
+            Opening.owner_id,
+            StageChange.application_id,
+            StageChange.from_stage,
+            StageChange.to_stage,
+            StageChange.changed_at,
+        )
+        .join(Application, Application.id == StageChange.application_id)
+        .join(Opening, Opening.id == Application.opening_id)
+        .where(
+            Opening.id.in_(openings.with_only_columns(Opening.id)),
+            StageChange.changed_at >= since,
+            (StageChange.to_stage == Stage.FINAL) | (StageChange.from_stage == Stage.FINAL),
+        )
+        .order_by(StageChange.application_id, StageChange.changed_at, StageChange.id)
+        .limit(100_000)
+    )
+    reached: dict[int, datetime] = {}
+    waits: dict[int, list[float]] = defaultdict(list)
+    for owner_id, application_id, from_stage, to_stage, at in rows:
+        if to_stage == Stage.FINAL:
+            reached.setdefault(application_id, at)
+        elif from_stage == Stage.FINAL and application_id in reached:
+            start = reached.pop(application_id)
+            waits[owner_id].append((at - start).total_seconds() / 86400)
+    return {owner: (statistics.median(days), len(days)) for owner, days in waits.items()}

@@ -1,5 +1,7 @@
 """Playwright drives Debian's Chromium; `playwright install` cannot download a browser here."""
 
+from pathlib import Path
+
 import pytest
 
 CHROMIUM_ARGS = [
@@ -24,5 +26,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def pytest_collection_modifyitems(items):
+    """Mark the browser tests, and only them: this hook sees every test of the session."""
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.e2e)
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)

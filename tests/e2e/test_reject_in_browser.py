@@ -9,7 +9,15 @@ from recruiter.outbox.delivery import deliver_due
 
 @pytest.fixture
 def config_overrides(smtp):
-    return {"MAIL_SERVER": smtp.host, "MAIL_PORT": smtp.port, "MAIL_TIMEOUT_SECONDS": 2}
+    return {
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": smtp.port,
+        "MAIL_TIMEOUT_SECONDS": 2,
+        # No waiting: the undo path has its own browser test.
+        "REJECTION_UNDO_MINUTES": 0,
+        "REJECTION_MIN_HOURS_AFTER_APPLYING": 0,
+        "BUSINESS_HOURS_ENABLED": False,
+    }
 
 
 def test_manager_rejects_and_candidate_receives_the_note(
@@ -30,7 +38,7 @@ def test_manager_rejects_and_candidate_receives_the_note(
     )
     page.get_by_label("Internal reason").fill("PRIVATE: weaker system design")
     page.get_by_role("button", name="Send rejection").click()
-    expect(page.get_by_text("The note to Casey Candidate0 is queued.")).to_be_visible()
+    expect(page.get_by_text("The note to Casey Candidate0 is scheduled.")).to_be_visible()
 
     with app.app_context():
         report = deliver_due()

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, render_template
 
+from . import security
 from .config import Defaults
 from .extensions import bootstrap, csrf, db, login_manager, mail, migrate
 
@@ -23,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     configure(app, test_config)
+    security.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -124,3 +124,86 @@ def test_closed_application_cannot_be_rejected(app, client, auth, pipeline):
     auth.login()
     response = client.get(f"/applications/{pipeline['mine']['applications'][0]}/reject")
     assert response.status_code == 302
+
+
+# --- Security headers and CSRF on every route (issue 7) ---
+
+
+def get_routes(app, ids):
+    """Every GET URL of the route map, ids filled with Maria's objects."""
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and rule.endpoint not in ("static", "bootstrap.static"):
+            yield fill(rule, ids)
+
+
+def assert_secure_headers(response, url, framed=False):
+    csp = response.headers.get("Content-Security-Policy", "")
+    assert "unsafe-inline" not in csp.split("script-src")[-1].split(";")[0], url
+    assert ("frame-ancestors 'self'" if framed else "frame-ancestors 'none'") in csp, url
+    if "sandbox" not in csp:
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp, url
+    assert response.headers["X-Content-Type-Options"] == "nosniff", url
+    assert response.headers["Referrer-Policy"], url
+
+
+@pytest.mark.parametrize("who", [None, "manager", "admin"])
+def test_every_page_carries_the_security_headers(app, client, auth, ids_of_maria, who):
+    if who:
+        auth.login(who)
+    for url in get_routes(app, ids_of_maria):
+        response = client.get(url)
+        framed = url.endswith("/html") and response.status_code == 200
+        assert_secure_headers(response, url, framed=framed)
+        assert response.headers["Cache-Control"] == "no-store", url
+        if response.mimetype == "text/html" and not url.endswith("/html"):
+            # A sandboxed srcdoc preview is a separate (escaped) document, not this page's markup.
+            page = re.sub(r'srcdoc="[^"]*"', "", response.get_data(as_text=True))
+            # Nothing the CSP would block: no inline script, handler or style attribute.
+            assert not re.search(r"<script(?![^>]*\bsrc=)", page), url
+            assert not re.search(r"\son[a-z]+=|\sstyle=|<style", page), url
+
+
+def test_static_files_are_cacheable_and_nosniff(client):
+    with client.get("/static/app.css") as response:
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_mailbox_html_part_keeps_its_sandbox(app, client, auth, ids_of_maria):
+    auth.login()
+    response = client.get(f"/mailbox/{ids_of_maria['message_id']}/html")
+    csp = response.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox; default-src 'none'")
+    assert "frame-ancestors 'self'" in csp
+
+
+@pytest.mark.parametrize("config_overrides", [{"WTF_CSRF_ENABLED": True}])
+def test_every_state_change_needs_the_csrf_token(app, client, ids_of_maria):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    email, password = "adam@acme.example", "correct horse battery staple"
+    refused = client.post("/login", data={"email": email, "password": password})
+    assert refused.status_code == 400
+    signed_in = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    assert signed_in.location == "/desk"
+    before = snapshot(app)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"GET", "HEAD", "OPTIONS"}:
+            url = fill(rule, ids_of_maria)
+            response = client.open(url, method=method, data={"stage": "final", "title": "x"})
+            assert response.status_code == 400, f"{method} {url} -> {response.status_code}"
+            checked += 1
+    assert checked >= 3
+    assert snapshot(app) == before
+    assert client.get("/desk").status_code == 200
+
+
+def test_get_never_changes_anything(app, client, auth, ids_of_maria):
+    auth.login("admin")
+    before = snapshot(app)
+    for url in get_routes(app, ids_of_maria):
+        client.get(url)
+    assert snapshot(app) == before

@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Import blueprints here, inside the factory, so no module imports the app."""
+    from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .candidates.views import bp as candidates_bp
     from .desk.views import bp as desk_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -3,10 +3,11 @@
 import re
 
 import pytest
+from factories import USERS
 from sqlalchemy import select
 
 from recruiter.extensions import db
-from recruiter.models import Application, Candidate, OutboxMessage, Stage, User, utcnow
+from recruiter.models import Application, Candidate, OutboxMessage, Role, Stage, User, utcnow
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "desk.home", "bootstrap.static"}
 
@@ -49,6 +50,7 @@ def ids_of_maria(app, pipeline) -> dict:
             "application_id": application.id,
             "candidate_id": application.candidate_id,
             "message_id": message.id,
+            "user_id": application.opening.owner_id,
         }
 
 
@@ -79,13 +81,36 @@ def test_other_manager_gets_404_everywhere(app, client, auth, ids_of_maria):
     assert snapshot(app) == before
 
 
+def allowed_roles(app, rule) -> frozenset:
+    """The roles a view is limited to by roles_required (every role when not limited)."""
+    view = app.view_functions[rule.endpoint]
+    return getattr(view, "allowed_roles", frozenset(Role))
+
+
 @pytest.mark.parametrize("who", ["manager", "recruiter", "admin"])
 def test_owner_recruiter_and_admin_may_see(app, client, auth, ids_of_maria, who):
     auth.login(who)
     for rule in routes_with_ids(app):
         if "GET" in rule.methods:
             url = fill(rule, ids_of_maria)
-            assert client.get(url).status_code == 200, url
+            expected = 200 if USERS[who][2] in allowed_roles(app, rule) else 404
+            assert client.get(url).status_code == expected, url
+
+
+@pytest.mark.parametrize("who", ["manager", "recruiter"])
+def test_pages_for_other_roles_are_404(app, client, auth, ids_of_maria, who):
+    auth.login(who)
+    before = snapshot(app)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS or USERS[who][2] in allowed_roles(app, rule):
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(fill(rule, ids_of_maria), method=method, data={"role": "admin"})
+            assert response.status_code == 404, f"{who}: {method} {rule.rule}"
+            checked += 1
+    assert checked >= 3
+    assert snapshot(app) == before
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(app, client, ids_of_maria):

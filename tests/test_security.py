@@ -2,13 +2,16 @@
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from factories import PASSWORD, USERS
+from sqlalchemy import select
 
 from recruiter import create_app
 from recruiter.config import DEFAULT_SECRET_KEY
 from recruiter.extensions import db
+from recruiter.models import SignInFailure, User
 from recruiter.security import UnsafeConfiguration
 
 GOOD_KEY = "k" * 64
@@ -100,3 +103,182 @@ def test_an_over_large_form_gets_a_friendly_413(client, auth):
     response = client.post("/openings/new", data={"title": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413
     assert "larger than this page accepts" in response.get_data(as_text=True)
+
+
+# --- Sessions end on sign-out, password change and deactivation ---
+
+
+def user_id(app, who: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == USERS[who][0]))
+
+
+def replay(app, name: str, value: str):
+    """A fresh browser holding only a copied cookie."""
+    thief = app.test_client()
+    thief.set_cookie(name, value)
+    return thief.get("/desk")
+
+
+def test_sign_out_ends_a_copied_remember_me_cookie(app, client):
+    client.post(
+        "/login", data={"email": USERS["manager"][0], "password": PASSWORD, "remember": "y"}
+    )
+    stolen = client.get_cookie("remember_token").value
+    assert replay(app, "remember_token", stolen).status_code == 200
+    client.post("/logout")
+    assert replay(app, "remember_token", stolen).status_code == 302
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, auth):
+    auth.login()
+    stolen = client.get_cookie("session").value
+    new = "a brand new pass phrase of mine"
+    response = client.post(
+        "/account/password", data={"current": PASSWORD, "new": new, "confirm": new}
+    )
+    assert response.location == "/desk"
+    assert client.get("/desk").status_code == 200
+    assert replay(app, "session", stolen).status_code == 302
+    client.post("/logout")
+    assert auth.login(password=new).location == "/desk"
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "message"),
+    [
+        (
+            "not my password at all",
+            "a brand new pass phrase",
+            "a brand new pass phrase",
+            "not your current",
+        ),
+        (PASSWORD, "short", "short", "at least 12"),
+        (PASSWORD, "a brand new pass phrase", "a different pass phrase", "differ"),
+        (PASSWORD, "password1234", "password1234", "most common"),
+    ],
+)
+def test_password_change_explains_refusals(client, auth, current, new, confirm, message):
+    auth.login()
+    response = client.post(
+        "/account/password", data={"current": current, "new": new, "confirm": confirm}
+    )
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_deactivation_ends_sessions_at_once(app, client, auth):
+    auth.login()
+    stolen = client.get_cookie("session").value
+    admin = app.test_client()
+    admin.post("/login", data={"email": USERS["admin"][0], "password": PASSWORD})
+    response = admin.post(f"/admin/users/{user_id(app, 'manager')}/active")
+    assert response.location == "/admin/users"
+    assert client.get("/desk").status_code == 302
+    assert replay(app, "session", stolen).status_code == 302
+    admin.post(f"/admin/users/{user_id(app, 'manager')}/active")
+    assert replay(app, "session", stolen).status_code == 302, "a reactivation revives nothing"
+    assert auth.login().location == "/desk"
+
+
+# --- Passwords ---
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted"),
+    [
+        ("short", False),
+        ("password1234", False),
+        ("Qwertyuiop123!", False),
+        ("aaaaaaaaaaaaaaaa", False),
+        ("iloveyou2024!!", False),
+        ("maria.lopez is here 1", False),
+        ("a walk along the river", True),
+        (("a long walk by the sea " * 50)[:1024], True),
+        ("a long walk by the sea " * 50, False),
+    ],
+)
+def test_password_rule(password, accepted):
+    from recruiter.auth.passwords import WeakPassword, check_new_password
+
+    if accepted:
+        check_new_password(password, "maria.lopez@acme.example")
+    else:
+        with pytest.raises(WeakPassword):
+            check_new_password(password, "maria.lopez@acme.example")
+
+
+def test_the_common_list_ships_with_the_package():
+    from recruiter.auth.passwords import common_passwords
+
+    listed = common_passwords()
+    assert len(listed) >= 10_000 - 1
+    assert {"123456", "password", "qwerty", "iloveyou"} <= listed
+
+
+def test_a_long_pass_phrase_signs_in(runner, client):
+    phrase = "the quick brown fox jumps over the lazy dog " * 20
+    runner.invoke(
+        args=["users", "create", "long@acme.example", "--name", "Lo", "--password-stdin"],
+        input=phrase + "\n",
+    )
+    response = client.post("/login", data={"email": "long@acme.example", "password": phrase})
+    assert response.location == "/desk"
+
+
+# --- Throttling ---
+
+
+def attempt(client, email, password="wrong password!!", address="10.0.0.1"):
+    return client.post(
+        "/login",
+        data={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+@pytest.mark.parametrize("email", [USERS["manager"][0], "nobody@acme.example"])
+def test_an_account_is_paused_after_five_failures_known_or_not(client, email):
+    answers = [attempt(client, email) for _ in range(5)]
+    assert {a.status_code for a in answers} == {200}
+    paused = attempt(client, email, PASSWORD)
+    assert paused.status_code == 429
+    assert "Please wait 15 minutes" in paused.get_data(as_text=True)
+    # Another account from the same address is not paused yet.
+    assert attempt(client, USERS["recruiter"][0], PASSWORD).status_code == 302
+
+
+def test_success_clears_the_account_counter(client):
+    for _ in range(4):
+        attempt(client, USERS["manager"][0])
+    assert attempt(client, USERS["manager"][0], PASSWORD).location == "/desk"
+    client.post("/logout")
+    for _ in range(4):
+        attempt(client, USERS["manager"][0])
+    assert attempt(client, USERS["manager"][0], PASSWORD).location == "/desk"
+
+
+@pytest.mark.parametrize("config_overrides", [{"SIGNIN_MAX_FAILURES_PER_ADDRESS": 3}])
+def test_an_address_is_paused_across_accounts(client):
+    for i in range(3):
+        attempt(client, f"guess{i}@acme.example", address="10.9.9.9")
+    assert attempt(client, USERS["manager"][0], PASSWORD, address="10.9.9.9").status_code == 429
+    assert attempt(client, USERS["manager"][0], PASSWORD, address="10.1.1.1").status_code == 302
+
+
+def test_the_pause_ends_when_the_window_passes(app, client):
+    for _ in range(5):
+        attempt(client, USERS["manager"][0])
+    assert attempt(client, USERS["manager"][0], PASSWORD).status_code == 429
+    with app.app_context():
+        for failure in db.session.scalars(select(SignInFailure)):
+            failure.at -= timedelta(minutes=16)
+        db.session.commit()
+    assert attempt(client, USERS["manager"][0], PASSWORD).location == "/desk"
+
+
+def test_failures_store_no_address_typed(app, client):
+    attempt(client, "secret.person@acme.example", "hunter2hunter2")
+    with app.app_context():
+        failure = db.session.scalar(select(SignInFailure))
+        assert "secret" not in failure.account_key and len(failure.account_key) == 64

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from ..audit.services import record_event
 from ..extensions import db
 from ..models import Application, Rejection, Stage, StageChange, User, utcnow
 from .email import queue_rejection_note
@@ -68,6 +69,7 @@ def reject_application(
     db.session.add(rejection)
     rejection.message = queue_rejection_note(rejection)
     db.session.flush()
+    record_event(author, "rejection.created", rejection, application_id=application.id)
     return rejection
 
 

@@ -282,3 +282,54 @@ def test_failures_store_no_address_typed(app, client):
     with app.app_context():
         failure = db.session.scalar(select(SignInFailure))
         assert "secret" not in failure.account_key and len(failure.account_key) == 64
+
+
+# --- What users type is escaped, never evaluated ---
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+TEMPLATE = "{{ 7*7 }}{% if true %}evaluated{% endif %}"
+
+
+def test_typed_text_is_escaped_and_never_a_template(app, client, auth, runner):
+    auth.login()
+    data = {"title": f"Engineer {XSS} {TEMPLATE}", "team": XSS, "owner_id": user_id(app, "manager")}
+    response = client.post("/openings/new", data=data)
+    opening_url = response.location
+    assert opening_url.startswith("/openings/")
+    response = client.post(
+        f"{opening_url}/candidates/new",
+        data={"email": "xss@example.com", "name": f"Zed {XSS} {TEMPLATE}", "timezone": "UTC"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        from recruiter.models import Application
+
+        application = db.session.scalar(select(Application))
+        application_id, candidate_id = application.id, application.candidate_id
+    note = f"Dear Zed,\n\nThank you for your time. {XSS} {TEMPLATE}\n\nMaria"
+    response = client.post(
+        f"/applications/{application_id}/reject",
+        data={
+            "subject": f"Hi {XSS} {TEMPLATE}",
+            "body": note,
+            "internal_reason": XSS,
+            "send": "Send",
+        },
+    )
+    assert response.status_code == 302
+    runner.invoke(args=["outbox", "deliver"])
+    pages = [
+        client.get(url).get_data(as_text=True)
+        for url in (opening_url, f"/candidates/{candidate_id}", "/openings/", "/mailbox/")
+    ]
+    with app.app_context():
+        from recruiter.models import OutboxMessage
+
+        message = db.session.scalar(select(OutboxMessage))
+        pages.append(client.get(f"/mailbox/{message.id}").get_data(as_text=True))
+        pages.append(message.html_body)
+        assert TEMPLATE in message.text_body  # plain text is not HTML: kept as typed
+    for number, page in enumerate(pages):
+        assert "<script>alert" not in page and "<img src=x" not in page, number
+        assert "&lt;script&gt;" in page or "&lt;img" in page or "&amp;lt;" in page, number
+        assert TEMPLATE in page, number  # shown as typed: never rendered as a template

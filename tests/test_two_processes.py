@@ -15,11 +15,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import base_config, seed
 from factories import PASSWORD, USERS
 from flask_migrate import upgrade
 
 from recruiter import create_app
+from recruiter.auth.services import create_user
 from recruiter.extensions import db
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -72,11 +72,18 @@ def servers(postgres_cluster, tmp_path_factory):
     """Two `flask run` processes on one migrated, seeded PostgreSQL database."""
     postgres_url = postgres_cluster.create_database()
     tmp_path = tmp_path_factory.mktemp("servers")
-    app = create_app(base_config(postgres_url))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-    seed(app)
-    with app.app_context():
+        for email, name, role in USERS.values():
+            create_user(email, name, role, PASSWORD)
+        db.session.commit()
         db.engine.dispose()
     env = {
         **os.environ,

@@ -79,11 +79,13 @@ def register_blueprints(app: Flask) -> None:
     from .desk.views import bp as desk_bp
     from .openings.views import bp as openings_bp
     from .outbox.views import bp as outbox_bp
+    from .privacy.views import bp as privacy_bp
     from .rejections.views import bp as rejections_bp
 
     for bp in (auth_bp, desk_bp, openings_bp, candidates_bp, rejections_bp, outbox_bp):
         app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -102,10 +104,12 @@ def register_commands(app: Flask) -> None:
     from .auth.commands import users_cli
     from .demo.commands import demo_cli
     from .outbox.commands import outbox_cli
+    from .privacy.commands import privacy_cli
     from .rejections.commands import check_note_command
 
     for command in (users_cli, outbox_cli, demo_cli, check_note_command):
         app.cli.add_command(command)
+    app.cli.add_command(privacy_cli)
 
 
 def register_template_globals(app: Flask) -> None:

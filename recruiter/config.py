@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 # A development-only key. create_app refuses it outside development and testing.
-DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development)
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development)  # nosec B105
 
 
 class Defaults:
@@ -37,7 +37,7 @@ class Defaults:
     OUTBOX_POLL_SECONDS = 2.0
 
     # Sign-in. Werkzeug's default scrypt parameters are below OWASP ASVS 5.0; this meets it.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method, not a password)
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method, not a password)  # nosec B105
     REMEMBER_COOKIE_DURATION = timedelta(days=7)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

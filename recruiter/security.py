@@ -77,12 +77,33 @@ def framed_by_self(view):
     return wrapped
 
 
+def shows_email_preview(view):
+    """Allow inline style *attributes* (not <style>, never script) on this view's page.
+
+    An email preview in a sandboxed ``srcdoc`` frame inherits the page's policy, and HTML
+    mail is styled inline. Style attributes cannot run script or read the page.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.inline_style_attributes = True
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def content_security_policy() -> str:
+    """The policy for this request."""
+    policy = CONTENT_SECURITY_POLICY.format(ancestors=g.get("frame_ancestors", "'none'"))
+    if g.get("inline_style_attributes"):
+        policy += "; style-src-attr 'unsafe-inline'"
+    return policy
+
+
 def add_security_headers(response: Response) -> Response:
     """The headers every response carries (a view's own CSP is kept: it is stricter)."""
     ancestors = g.get("frame_ancestors", "'none'")
-    response.headers.setdefault(
-        "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(ancestors=ancestors)
-    )
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault(

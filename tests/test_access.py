@@ -167,6 +167,8 @@ def assert_secure_headers(response, url, framed=False):
     assert ("frame-ancestors 'self'" if framed else "frame-ancestors 'none'") in csp, url
     if "sandbox" not in csp:
         assert "script-src 'self'" in csp and "style-src 'self'" in csp, url
+        # Only an email preview's style attributes may be inline; never script.
+        assert "unsafe" not in csp.replace("style-src-attr 'unsafe-inline'", ""), url
     assert response.headers["X-Content-Type-Options"] == "nosniff", url
     assert response.headers["Referrer-Policy"], url
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from ..auth.access import get_application
 from ..extensions import db
 from ..outbox.services import HeaderInjection
+from ..security import shows_email_preview
 from .email import render_note
 from .forms import RejectionForm
 from .services import AlreadyRejected, NotRejectable, default_note, reject_application
@@ -16,6 +17,7 @@ bp = Blueprint("rejections", __name__)
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["GET", "POST"])
+@shows_email_preview
 @login_required
 def reject(application_id: int):
     """Compose, preview and send the note; the internal reason stays inside."""

@@ -50,6 +50,8 @@ def test_flask_command_explains_how_to_set_a_key(tmp_path):
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
         "RECRUITER_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.db",
+        # Overrides instance/config.py, which `make run` may have written on this machine.
+        "RECRUITER_SECRET_KEY": DEFAULT_SECRET_KEY,
     }
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "recruiter", "users", "list"],

@@ -12,6 +12,7 @@ from ..audit.services import record_event
 from ..extensions import db
 from ..models import Role, User
 from .passwords import WeakPassword, check_new_password
+from .throttle import TooManyAttempts, check_throttle, clear_failures, record_failure
 
 
 class UserError(Exception):
@@ -48,6 +49,26 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not user.check_password(password) or not user.active:
         return None
+    return user
+
+
+def sign_in(email: str, password: str, address: str) -> User | None:
+    """The user, if not throttled and the password matches; failures are counted and audited.
+
+    Raises TooManyAttempts while the account or the client address is paused. Flush only.
+    """
+    try:
+        check_throttle(email, address)
+    except TooManyAttempts:
+        record_event(None, "user.sign_in_throttled", find_user_by_email(email), address=address)
+        raise
+    user = authenticate(email, password)
+    if user is None:
+        record_failure(email, address)
+        record_event(None, "user.sign_in_failed", find_user_by_email(email), address=address)
+        return None
+    clear_failures(email)
+    record_event(user, "user.signed_in", user, address=address)
     return user
 
 

@@ -10,14 +10,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..audit.services import record_event
 from ..extensions import db
 from .forms import ChangePasswordForm, LoginForm
-from .services import (
-    UserError,
-    authenticate,
-    change_password,
-    end_sessions,
-    find_user_by_email,
-)
-from .throttle import TooManyAttempts, check_throttle, clear_failures, record_failure
+from .services import UserError, change_password, end_sessions, sign_in
+from .throttle import TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 
@@ -43,24 +37,16 @@ def login():
         return redirect(url_for("desk.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        email, address = form.email.data, request.remote_addr or ""
         try:
-            check_throttle(email, address)
+            user = sign_in(form.email.data, form.password.data, request.remote_addr or "")
         except TooManyAttempts as error:
-            record_event(None, "user.sign_in_throttled", find_user_by_email(email), address=address)
             db.session.commit()
             flash(f"{error} Then try again.", "danger")
             return render_template("auth/login.html", form=form), 429
-        user = authenticate(email, form.password.data)
+        db.session.commit()
         if user is None:
-            record_failure(email, address)
-            record_event(None, "user.sign_in_failed", find_user_by_email(email), address=address)
-            db.session.commit()
             flash("That email and password do not match an active account.", "danger")
             return render_template("auth/login.html", form=form)
-        clear_failures(email)
-        record_event(user, "user.signed_in", user, address=address, remember=form.remember.data)
-        db.session.commit()
         login_user(user, remember=form.remember.data)
         flash(f"Welcome back, {user.name}.", "success")
         return redirect(safe_next(form.next.data) or url_for("desk.index"))

@@ -234,3 +234,13 @@ def test_get_never_changes_anything(app, client, auth, ids_of_maria):
     for url in get_routes(app, ids_of_maria):
         client.get(url)
     assert snapshot(app) == before
+
+
+def test_state_changes_refuse_get_with_405(app, client, auth, ids_of_maria):
+    auth.login("admin")
+    before = snapshot(app)
+    post_only = [r for r in app.url_map.iter_rules() if "GET" not in r.methods]
+    assert len(post_only) >= 8
+    for rule in post_only:
+        assert client.get(fill(rule, ids_of_maria)).status_code == 405, rule.rule
+    assert snapshot(app) == before

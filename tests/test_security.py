@@ -335,3 +335,20 @@ def test_typed_text_is_escaped_and_never_a_template(app, client, auth, runner):
         assert "<script>alert" not in page and "<img src=x" not in page, number
         assert "&lt;script&gt;" in page or "&lt;img" in page or "&amp;lt;" in page, number
         assert TEMPLATE in page, number  # shown as typed: never rendered as a template
+
+
+@pytest.mark.parametrize(
+    "config_overrides", [{"TRUSTED_PROXIES": 1, "SIGNIN_MAX_FAILURES_PER_ADDRESS": 2}]
+)
+def test_behind_a_proxy_the_forwarded_address_is_counted(app, client):
+    def attempt_from(address, email, password="wrong password!!"):
+        return client.post(
+            "/login",
+            data={"email": email, "password": password},
+            headers={"X-Forwarded-For": address},
+        )
+
+    attempt_from("203.0.113.7", "a@acme.example")
+    attempt_from("203.0.113.7", "b@acme.example")
+    assert attempt_from("203.0.113.7", USERS["manager"][0], PASSWORD).status_code == 429
+    assert attempt_from("198.51.100.2", USERS["manager"][0], PASSWORD).status_code == 302

@@ -43,6 +43,7 @@ system-test-deps:
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r recruiter -c pyproject.toml
 
 format: install-test
 	$(BIN)/ruff format .

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, render_template
 
+from . import security
 from .config import Defaults
 from .extensions import bootstrap, csrf, db, login_manager, mail, migrate
 
@@ -23,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     configure(app, test_config)
+    security.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -71,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Import blueprints here, inside the factory, so no module imports the app."""
+    from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .candidates.views import bp as candidates_bp
     from .desk.views import bp as desk_bp
@@ -78,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from .outbox.views import bp as outbox_bp
     from .outbox.views import problems_bp
     from .pool.views import bp as pool_bp
+    from .privacy.views import bp as privacy_bp
     from .public.views import bp as public_bp
     from .referrals.views import bp as referrals_bp
     from .rejections.settings import bp as rejection_settings_bp
@@ -95,6 +99,8 @@ def register_blueprints(app: Flask) -> None:
         pool_bp,
         public_bp,
         referrals_bp,
+        admin_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
 
@@ -116,9 +122,10 @@ def register_commands(app: Flask) -> None:
     from .demo.commands import demo_cli
     from .outbox.commands import outbox_cli
     from .pool.commands import pool_cli
+    from .privacy.commands import privacy_cli
     from .rejections.commands import check_note_command
 
-    for command in (users_cli, outbox_cli, demo_cli, check_note_command, pool_cli):
+    for command in (users_cli, outbox_cli, demo_cli, check_note_command, pool_cli, privacy_cli):
         app.cli.add_command(command)
 
 

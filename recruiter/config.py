@@ -3,13 +3,18 @@
 from datetime import timedelta
 
 # A development-only key. create_app refuses it outside development and testing.
-DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development)
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development)  # nosec B105
 
 
 class Defaults:
     """Settings that hold unless the instance config or the environment says otherwise."""
 
     SECRET_KEY = DEFAULT_SECRET_KEY
+    # "development" (set by scripts/serve: RECRUITER_ENV=development) allows the default key,
+    # debug mode and cookies over plain HTTP; anything else is treated as production.
+    ENV = "production"
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+    TRUSTED_PROXIES = 0
     COMPANY_NAME = "Acme Robotics"
     # Filled in by create_app: SQLite in the instance folder.
     SQLALCHEMY_DATABASE_URI: str | None = None
@@ -34,13 +39,24 @@ class Defaults:
     OUTBOX_POLL_SECONDS = 2.0
 
     # Sign-in. Werkzeug's default scrypt parameters are below OWASP ASVS 5.0; this meets it.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method, not a password)
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method, not a password)  # nosec B105
+    REMEMBER_COOKIE_DURATION = timedelta(days=7)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Sign-in throttling, counted in the database so every app process sees the same counts.
+    SIGNIN_WINDOW = timedelta(minutes=15)
+    SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
+    SIGNIN_MAX_FAILURES_PER_ADDRESS = 30
+
+    # Request size: a friendly 413 beyond these.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+
+    # Privacy: candidates without consent are erased this long after the last decision.
+    RETENTION_MONTHS = 12
 
     # Rejections (issue 3): when a scheduled note goes out. See the README, "Timing".
     REJECTION_UNDO_MINUTES = 10

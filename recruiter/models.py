@@ -595,3 +595,41 @@ class StageDefault(db.Model):
 
     template: Mapped[RejectionTemplate | None] = relationship()
     reason_code: Mapped[ReasonCode | None] = relationship()
+
+
+# --- Security and privacy (issue 7) ---
+
+
+class SignInFailure(db.Model):
+    """One failed sign-in, counted per account and per client address to throttle guessing.
+
+    Kept in the database, so every app process counts the same attempts. The account is
+    stored as a keyed hash of the address typed, so unknown accounts are counted alike and
+    the table does not collect what strangers typed.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_account_at", "account_key", "at"),
+        Index("ix_sign_in_failure_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LegalHold(db.Model):
+    """A candidate whose data must be kept (a dispute, a claim): retention skips them."""
+
+    __tablename__ = "legal_hold"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship()
+    set_by: Mapped[User | None] = relationship()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import Select, select
+
 from ..extensions import db
 from ..models import AuditEvent, User
 
@@ -36,3 +38,29 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def audit_query(action: str | None = None, actor_id: int | None = None) -> Select:
+    """Audit events, newest first, optionally of one action or by one actor."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if actor_id:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    return query
+
+
+def known_actions() -> list[str]:
+    """Every action recorded so far, for the filter."""
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by("action")))
+
+
+def one_line(details: str) -> str:
+    """The details as one line of ``key=value`` text, whatever a value contained."""
+    try:
+        facts = json.loads(details)
+    except ValueError:
+        return " ".join(details.split())
+    if not isinstance(facts, dict):
+        return " ".join(str(facts).split())
+    return " ".join(f"{k}={' '.join(str(v).split())}" for k, v in facts.items())

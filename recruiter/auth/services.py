@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from functools import cache
 
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..audit.services import record_event
 from ..extensions import db
 from ..models import Role, User
-
-MIN_PASSWORD_LENGTH = 12
+from .passwords import WeakPassword, check_new_password
+from .throttle import TooManyAttempts, check_throttle, clear_failures, record_failure
 
 
 class UserError(Exception):
@@ -24,8 +29,10 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
     email = email.strip().lower()
     if find_user_by_email(email) is not None:
         raise UserError(f"A user with the address {email} already exists.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    try:
+        check_new_password(password, email)
+    except WeakPassword as error:
+        raise UserError(f"The password is not accepted: {error}") from error
     user = User(email=email, name=name.strip(), role=role)
     user.set_password(password)
     db.session.add(user)
@@ -36,9 +43,73 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this address and password, or None (same answer for every miss)."""
     user = find_user_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        # Spend the same time as for a real account, so timing does not tell either.
+        check_password_hash(dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+def sign_in(email: str, password: str, address: str) -> User | None:
+    """The user, if not throttled and the password matches; failures are counted and audited.
+
+    Raises TooManyAttempts while the account or the client address is paused. Flush only.
+    """
+    try:
+        check_throttle(email, address)
+    except TooManyAttempts:
+        record_event(None, "user.sign_in_throttled", find_user_by_email(email), address=address)
+        raise
+    user = authenticate(email, password)
+    if user is None:
+        record_failure(email, address)
+        record_event(None, "user.sign_in_failed", find_user_by_email(email), address=address)
+        return None
+    clear_failures(email)
+    record_event(user, "user.signed_in", user, address=address)
+    return user
+
+
+@cache
+def dummy_hash(method: str) -> str:
+    """A hash of nothing in particular, checked when no account matches."""
+    return generate_password_hash("no account has this password", method=method)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Check the current password, set the new one and end every other session."""
+    if not user.check_password(current):
+        raise UserError("That is not your current password.")
+    try:
+        check_new_password(new, user.email)
+    except WeakPassword as error:
+        raise UserError(str(error)) from error
+    user.set_password(new)
+    end_sessions(user)
+    record_event(user, "user.password_changed", user)
+
+
+def change_role(user: User, role: Role, by: User) -> None:
+    """Give ``user`` another role; admins cannot demote themselves (someone must stay admin)."""
+    if user.id == by.id and role != Role.ADMIN:
+        raise UserError("You cannot take away your own admin role.")
+    if user.role == role:
+        return
+    record_event(by, "user.role_changed", user, old=user.role.value, new=role.value)
+    user.role = role
+
+
+def set_active(user: User, active: bool, by: User) -> None:
+    """Deactivate (every session ends at once) or reactivate a user."""
+    if user.id == by.id:
+        raise UserError("You cannot deactivate yourself.")
+    if user.active == active:
+        return
+    user.active = active
+    end_sessions(user)
+    record_event(by, "user.reactivated" if active else "user.deactivated", user)
 
 
 def end_sessions(user: User) -> None:

@@ -7,9 +7,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..audit.services import record_event
 from ..extensions import db
-from .forms import LoginForm
-from .services import authenticate, end_sessions
+from .forms import ChangePasswordForm, LoginForm
+from .services import UserError, change_password, end_sessions, sign_in
+from .throttle import TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 
@@ -35,12 +37,19 @@ def login():
         return redirect(url_for("desk.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user, remember=form.remember.data)
-            flash(f"Welcome back, {user.name}.", "success")
-            return redirect(safe_next(form.next.data) or url_for("desk.index"))
-        flash("That email and password do not match an active account.", "danger")
+        try:
+            user = sign_in(form.email.data, form.password.data, request.remote_addr or "")
+        except TooManyAttempts as error:
+            db.session.commit()
+            flash(f"{error} Then try again.", "danger")
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()
+        if user is None:
+            flash("That email and password do not match an active account.", "danger")
+            return render_template("auth/login.html", form=form)
+        login_user(user, remember=form.remember.data)
+        flash(f"Welcome back, {user.name}.", "success")
+        return redirect(safe_next(form.next.data) or url_for("desk.index"))
     return render_template("auth/login.html", form=form)
 
 
@@ -48,8 +57,29 @@ def login():
 @login_required
 def logout():
     """Sign out everywhere this session was copied to."""
-    end_sessions(current_user)
+    user = current_user._get_current_object()
+    end_sessions(user)
+    record_event(user, "user.signed_out", user)
     db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change my password; every other session of mine ends, this one stays signed in."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user._get_current_object(), form.current.data, form.new.data)
+        except UserError as error:
+            field = form.current if "current" in str(error) else form.new
+            field.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())
+            flash("Your password is changed. Other devices are signed out.", "success")
+            return redirect(url_for("desk.index"))
+    return render_template("auth/password.html", form=form)

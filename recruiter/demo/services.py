@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Application, Opening, Role, Stage, StageChange, User, utcnow
 from ..openings.services import find_or_create_candidate
 
-DEMO_PASSWORD = "recruiter-demo-password"  # noqa: S105 (demo data only, printed on load)
+DEMO_PASSWORD = "recruiter-demo-password"  # noqa: S105 (demo data only, printed on load)  # nosec B105
 
 PEOPLE = [
     ("maria.lopez@acme.example", "María López", Role.MANAGER),
@@ -77,7 +77,7 @@ def load_demo(seed: int = 7) -> dict[str, int]:
     """Users, eight openings and forty candidates spread over the stages. Flush only."""
     if db.session.scalar(select(func.count()).select_from(User)):
         raise DatabaseNotEmpty("The database already has users; demo data was not loaded.")
-    rng = random.Random(seed)  # noqa: S311 (repeatable demo data, not security)
+    rng = random.Random(seed)  # noqa: S311 (repeatable demo data, not security)  # nosec B311
     users = [create_user(email, name, role, DEMO_PASSWORD) for email, name, role in PEOPLE]
     managers = [u for u in users if u.role == Role.MANAGER]
     openings = [

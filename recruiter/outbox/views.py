@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..auth.access import may_see_candidate, visible_openings
 from ..extensions import db
 from ..models import Application, OutboxMessage
+from ..security import framed_by_self
 from .services import ContactRefused, NotRetryable, delivery_problems, retry_message
 
 bp = Blueprint("outbox", __name__, url_prefix="/mailbox")
@@ -72,12 +73,13 @@ def show(message_id: int):
 
 @bp.get("/<int:message_id>/html")
 @login_required
+@framed_by_self
 def html_part(message_id: int):
     """The HTML part alone, sandboxed so that nothing in it can run."""
     message = get_mailbox_message(message_id)
     response = make_response(message.html_body)
     response.headers["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..openings.forms import MoveStageForm
 from ..outbox.services import ContactRefused, HeaderInjection
+from ..security import shows_email_preview
 from .email import render_note
 from .forms import BulkRejectionForm, RejectionForm
 from .placeholders import PLACEHOLDERS, PlaceholderError
@@ -112,6 +113,7 @@ def start_from_template(form, application: Application, template: RejectionTempl
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["GET", "POST"])
+@shows_email_preview
 def reject(application_id: int):
     """Compose, check, preview and send the note; the reason stays inside."""
     application = get_application(application_id)

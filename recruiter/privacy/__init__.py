@@ -1,0 +1,1 @@
+"""Privacy: export and erase one candidate's data, legal holds, and retention."""

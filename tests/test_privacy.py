@@ -1,0 +1,251 @@
+"""Export, erasure, legal holds and retention of candidates' personal data (issue 7)."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from factories import USERS
+from sqlalchemy import String, Text, func, select
+
+from recruiter.audit.services import record_event
+from recruiter.extensions import db
+from recruiter.models import (
+    Application,
+    AuditEvent,
+    Candidate,
+    LegalHold,
+    MessageStatus,
+    Opening,
+    OutboxMessage,
+    Rejection,
+    Stage,
+    StageChange,
+    User,
+    utcnow,
+)
+from recruiter.outbox.services import queue_message
+from recruiter.privacy import registry
+
+NAME, EMAIL, PHONE = "Zebulon Quartermaine", "zeb.quartermaine@example.org", "+49 30 5550199"
+SECRETS = ["Zebulon", "Quartermaine", "zeb.quartermaine", "5550199", "Lisbon"]
+
+
+@pytest.fixture
+def zeb(app, client, auth, pipeline):
+    """A candidate with a rejection sent, a message pending and an audit event naming them."""
+    with app.app_context():
+        opening = db.session.get(Opening, pipeline["mine"]["opening"])
+        candidate = Candidate(name=NAME, email=EMAIL, phone=PHONE, location="Lisbon")
+        application = Application(candidate=candidate, opening=opening, stage=Stage.FINAL)
+        db.session.add_all(
+            [candidate, application, StageChange(application=application, to_stage=Stage.APPLIED)]
+        )
+        db.session.commit()
+        ids = {"candidate": candidate.id, "application": application.id}
+    auth.login()
+    response = client.post(
+        f"/applications/{ids['application']}/reject",
+        data={
+            "subject": "Your application",
+            "body": f"Dear Zebulon,\n\nThank you for your time, {NAME}.\n\nMaria",
+            "internal_reason": "Zebulon lacked depth in Rust",
+            "reason_code_id": "1",
+            "send": "Send",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        candidate = db.session.get(Candidate, ids["candidate"])
+        maria = db.session.scalar(select(User).where(User.email == USERS["manager"][0]))
+        queue_message(
+            EMAIL,
+            "Keeping in touch",
+            "Hi Zebulon, how are you?",
+            "<p>Hi Zebulon</p>",
+            candidate=candidate,
+            send_after=utcnow() + timedelta(days=3),
+        )
+        record_event(maria, "test.mentions", candidate, note=f"called {NAME} at {PHONE}")
+        db.session.commit()
+    auth.logout()
+    return ids
+
+
+def every_text_value(app) -> list[str]:
+    """Every string in every text column of every table."""
+    values = []
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, String | Text):
+                    values += [v for v in db.session.scalars(select(column)) if v]
+    return values
+
+
+def test_export_is_one_json_download_without_the_internal_reason(app, client, auth, zeb):
+    auth.login("recruiter")
+    response = client.post(f"/privacy/candidates/{zeb['candidate']}/export")
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["candidate"]["name"] == NAME and data["candidate"]["phone"] == PHONE
+    (application,) = data["applications"]
+    assert [c["to"] for c in application["stage_changes"]] == ["applied", "rejected"]
+    assert "Thank you for your time" in application["rejections_sent"][0]["note"]
+    assert {m["subject"] for m in data["messages"]} == {"Your application", "Keeping in touch"}
+    assert "lacked depth" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "candidate.exported")
+        )
+
+
+def test_managers_cannot_export_or_erase(client, auth, zeb):
+    auth.login()
+    assert client.get(f"/privacy/candidates/{zeb['candidate']}").status_code == 404
+    assert client.post(f"/privacy/candidates/{zeb['candidate']}/export").status_code == 404
+
+
+def test_erase_leaves_nothing_of_them_anywhere(app, client, auth, zeb):
+    assert any(NAME in v for v in every_text_value(app))
+    with app.app_context():
+        counts = {
+            m: db.session.scalar(select(func.count()).select_from(m))
+            for m in (Application, Rejection, OutboxMessage)
+        }
+    auth.login("admin")
+    refused = client.post(f"/privacy/candidates/{zeb['candidate']}/erase", data={"confirm": "yes"})
+    assert refused.status_code == 400 and "Type ERASE" in refused.get_data(as_text=True)
+    response = client.post(
+        f"/privacy/candidates/{zeb['candidate']}/erase", data={"confirm": "ERASE"}
+    )
+    assert response.status_code == 302
+    found = [v for v in every_text_value(app) for s in SECRETS if s.lower() in v.lower()]
+    assert found == []
+    with app.app_context():
+        candidate = db.session.get(Candidate, zeb["candidate"])
+        assert candidate.erased_at and not candidate.contactable
+        assert [a.stage for a in candidate.applications] == [Stage.REJECTED]
+        assert {m: db.session.scalar(select(func.count()).select_from(m)) for m in counts} == counts
+        statuses = {
+            m.status
+            for m in db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.candidate_id == candidate.id)
+            )
+        }
+        assert MessageStatus.QUEUED not in statuses and MessageStatus.CANCELLED in statuses
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "candidate.erased"))
+        assert json.loads(event.details) == {"cause": "request"}
+    page = client.get(f"/privacy/candidates/{zeb['candidate']}").get_data(as_text=True)
+    assert "Personal data erased" in page
+
+
+def test_a_legal_hold_blocks_erasure_and_is_audited(app, client, auth, zeb):
+    auth.login("recruiter")
+    url = f"/privacy/candidates/{zeb['candidate']}"
+    assert client.post(f"{url}/hold", data={"reason": ""}).status_code == 400
+    client.post(f"{url}/hold", data={"reason": "Employment tribunal claim 2026-17"})
+    assert "Employment tribunal claim" in client.get(url).get_data(as_text=True)
+    client.post(f"{url}/erase", data={"confirm": "ERASE"})
+    with app.app_context():
+        assert db.session.get(Candidate, zeb["candidate"]).erased_at is None
+    client.post(f"{url}/release")
+    client.post(f"{url}/erase", data={"confirm": "ERASE"})
+    with app.app_context():
+        assert db.session.get(Candidate, zeb["candidate"]).erased_at is not None
+        actions = list(
+            db.session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.action.like("candidate.%"))
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert actions == [
+        "candidate.legal_hold_set",
+        "candidate.legal_hold_released",
+        "candidate.erased",
+    ]
+
+
+def age(app, candidate_id: int, months: int, stage: Stage = Stage.REJECTED) -> None:
+    """Make a candidate's data look ``months`` old, their last decision then too."""
+    with app.app_context():
+        candidate = db.session.get(Candidate, candidate_id)
+        then = utcnow() - timedelta(days=31 * months)
+        candidate.created_at = then
+        for application in candidate.applications:
+            application.stage, application.stage_changed_at, application.applied_at = (
+                stage,
+                then,
+                then,
+            )
+        db.session.commit()
+
+
+def test_purge_erases_only_those_past_retention(app, runner, pipeline):
+    with app.app_context():
+        ids = [
+            db.session.get(Application, a).candidate_id for a in pipeline["mine"]["applications"]
+        ]
+        ids.append(db.session.get(Application, pipeline["theirs"]["applications"][0]).candidate_id)
+    old, held, recent, still_open = ids
+    age(app, old, 13)
+    age(app, held, 13)
+    age(app, recent, 11)
+    age(app, still_open, 13, stage=Stage.FINAL)
+    with app.app_context():
+        db.session.add(LegalHold(candidate_id=held, reason="dispute"))
+        db.session.commit()
+    dry = runner.invoke(args=["privacy", "purge", "--dry-run"])
+    assert f"Would erase 1 candidates past 12 months: [{old}]" in dry.output
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0 and "Erased 1 candidates" in result.output
+    assert "Erased 0 candidates" in runner.invoke(args=["privacy", "purge"]).output
+    with app.app_context():
+        erased = {
+            c.id
+            for c in db.session.scalars(select(Candidate).where(Candidate.erased_at.is_not(None)))
+        }
+        assert erased == {old}
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "candidate.erased"))
+        assert event.actor_id is None and json.loads(event.details) == {"cause": "retention"}
+
+
+@pytest.mark.parametrize("config_overrides", [{"RETENTION_MONTHS": 24}])
+def test_retention_period_is_configurable(app, runner, pipeline):
+    with app.app_context():
+        candidate_id = db.session.get(Application, pipeline["mine"]["applications"][0]).candidate_id
+    age(app, candidate_id, 13)
+    assert "Would erase 0" in runner.invoke(args=["privacy", "purge", "--dry-run"]).output
+
+
+@pytest.fixture
+def pool_hook():
+    """A feature plugged into the registry, as the pool will at merge."""
+    seen = {"erased": []}
+    registry.register_privacy_hook(
+        "pool",
+        exporter=lambda c: {"consented": c.id == seen.get("consented")},
+        eraser=lambda c: seen["erased"].append(c.name),
+        retains=lambda c: c.id == seen.get("consented"),
+    )
+    yield seen
+    registry.HOOKS.pop("pool")
+
+
+def test_features_plug_into_export_erase_and_retention(
+    app, client, auth, runner, pipeline, pool_hook
+):
+    with app.app_context():
+        first, second, third = (
+            db.session.get(Application, a).candidate_id for a in pipeline["mine"]["applications"]
+        )
+    for candidate_id in (first, second):
+        age(app, candidate_id, 13)
+    pool_hook["consented"] = first
+    auth.login("admin")
+    data = json.loads(client.post(f"/privacy/candidates/{first}/export").get_data(as_text=True))
+    assert data["pool"] == {"consented": True}
+    assert f"[{second}]" in runner.invoke(args=["privacy", "purge", "--dry-run"]).output
+    runner.invoke(args=["privacy", "purge"])
+    assert pool_hook["erased"] == ["Casey Candidate1"]

@@ -183,6 +183,8 @@ class Candidate(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     applications: Mapped[list[Application]] = relationship(back_populates="candidate")
+    # Read-only: the pool owns its entries. Lets lists load entries with their candidates.
+    pool_entry: Mapped[SilverMedalist | None] = relationship(viewonly=True, uselist=False)
 
     @property
     def do_not_contact(self) -> bool:

@@ -100,10 +100,63 @@ def test_an_unfilled_placeholder_is_refused_not_left_blank():
         fill_placeholders("Regards, {manager_name}", {**VALUES, "manager_name": " "})
 
 
-def test_door_stays_shut_until_the_pool_answers(app, pipeline):
-    with app.app_context():
-        candidate = db.session.get(Application, pipeline["mine"]["applications"][0]).candidate
+def test_door_opens_only_with_pool_consent(app, pipeline):
+    from recruiter.pool.services import give_consent, tag_silver_medalist
+
+    with app.test_request_context():
+        application = db.session.get(Application, pipeline["mine"]["applications"][0])
+        candidate, maria = application.candidate, db.session.get(User, application.opening.owner_id)
+        assert leave_door_open(candidate) is False  # not in the pool
+        entry = tag_silver_medalist(application, maria, strengths="Clear thinker")
+        assert leave_door_open(candidate) is False  # asked, not yet agreed
+        give_consent(entry)
+        assert leave_door_open(candidate) is True
+        candidate.do_not_contact_at = datetime.now(UTC)
         assert leave_door_open(candidate) is False
+
+
+def test_keep_in_pool_from_the_reject_form(app, client, auth, pipeline):
+    from recruiter.models import ConsentState, OutboxMessage, SilverMedalist
+
+    auth.login()
+    application_id = pipeline["mine"]["applications"][0]
+    page = client.get(f"/applications/{application_id}/reject").get_data(as_text=True)
+    assert "Keep in the silver-medalist pool" in page
+    response = reject(
+        client,
+        application_id,
+        keep_in_pool="y",
+        pool_strengths="Calm, clear writer",
+        pool_skills="Python, PostgreSQL",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        entry = db.session.scalar(select(SilverMedalist))
+        assert entry.consent_state == ConsentState.PENDING
+        assert [s.name for s in entry.skills] == ["postgresql", "python"]
+        note, consent = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        assert consent.send_after >= note.send_after  # never asked before being told
+    again = client.get(f"/applications/{application_id}/reject")
+    assert again.status_code == 302  # rejected now: nothing more to send
+
+
+def test_undo_takes_back_a_pool_tag_made_with_the_note(app, client, auth, pipeline):
+    from recruiter.models import MessageStatus, OutboxMessage, SilverMedalist
+
+    auth.login()
+    application_id = pipeline["mine"]["applications"][0]
+    reject(client, application_id, keep_in_pool="y", pool_strengths="Calm")
+    with app.app_context():
+        rid = db.session.scalar(select(Rejection.id))
+    client.post(f"/rejections/{rid}/undo")
+    with app.app_context():
+        assert db.session.scalar(select(SilverMedalist)) is None
+        states = set(db.session.scalars(select(OutboxMessage.status)))
+        assert states == {MessageStatus.CANCELLED}
+    # Rejected again later, they can be tagged again.
+    assert reject(client, application_id, keep_in_pool="y").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(SilverMedalist)) is not None
 
 
 # --- Settings ----------------------------------------------------------------------------

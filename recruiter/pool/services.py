@@ -25,6 +25,7 @@ from ..models import (
     Opening,
     OpeningStatus,
     OutboxMessage,
+    Referral,
     Seniority,
     SilverMedalist,
     Skill,
@@ -223,6 +224,7 @@ def tag_silver_medalist(
     entry.consent_requested_at = utcnow()
     refresh_search_document(entry)
     db.session.flush()
+    db.session.expire(candidate, ["pool_entry"])
     if ask_consent:
         send_consent_request(entry, send_after=send_after)
     record_event(manager, "pool.tagged", entry, application=application.id)
@@ -309,6 +311,27 @@ def leave_pool(entry: SilverMedalist, state: ConsentState, actor: User | None = 
     db.session.flush()
     record_event(actor, f"pool.{state.value}", entry, cancelled_messages=cancelled)
     return cancelled
+
+
+def discard_unanswered_tag(application: Application, since: datetime, actor: User | None) -> bool:
+    """Remove a pool entry tagged from this application at or after ``since``, unanswered.
+
+    Used when the rejection it was made with is undone: the candidate heard of neither,
+    so the entry and its queued consent request go, and the candidate can be tagged again.
+    An entry that was already referred, or that the candidate answered, stays.
+    """
+    entry = entry_for_candidate(application.candidate)
+    if entry is None or entry.application_id != application.id or entry.created_at < since:
+        return False
+    referred = select(Referral.id).where(Referral.entry_id == entry.id).limit(1)
+    if entry.consent_state != ConsentState.PENDING or db.session.scalar(referred):
+        return False
+    cancel_queued_for(entry.candidate)
+    record_event(actor, "pool.tag_discarded", entry, application_id=application.id)
+    db.session.delete(entry)
+    db.session.flush()
+    db.session.expire(application.candidate, ["pool_entry"])
+    return True
 
 
 def decline_consent(entry: SilverMedalist) -> int:

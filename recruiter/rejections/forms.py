@@ -72,6 +72,19 @@ class RejectionForm(ChoosesTemplateAndReason, FlaskForm):
         description="Kept inside the company. Never sent to the candidate.",
     )
     confirm_tone = BooleanField("Send anyway: I have read the tone findings")
+    keep_in_pool = BooleanField(
+        "Keep in the silver-medalist pool",
+        description="They are asked for consent when the note goes out; nothing else is sent "
+        "until they agree.",
+    )
+    pool_strengths = TextAreaField(
+        "Strengths, in your words",
+        validators=[Optional(), Length(max=2000)],
+        description="Colleagues read this when a role fits them.",
+    )
+    pool_skills = StringField(
+        "Skills", validators=[Optional(), Length(max=500)], description="Comma-separated."
+    )
     preview = SubmitField("Preview")
     send = SubmitField("Send rejection")
 

@@ -32,6 +32,7 @@ from ..models import (
     utcnow,
 )
 from ..outbox.services import ContactRefused, HeaderInjection, cancel_message
+from ..pool.services import discard_unanswered_tag, is_referable
 from .email import queue_rejection_note
 from .placeholders import PlaceholderError, check_placeholders, fill_placeholders
 from .timing import Rules, Schedule, schedule
@@ -74,12 +75,13 @@ class TooLateToUndo(Exception):
 
 
 def leave_door_open(candidate: Candidate) -> bool:
-    """Whether the note may say the door stays open.
+    """Whether the note may say the door stays open: only when it is true.
 
-    Only true when the candidate is in the silver-medalist pool with consent; the pool
-    (being built in another issue) will answer this. Until then: never promise it.
+    True when the candidate is in the silver-medalist pool with consent given and current;
+    a pending consent request is not yet an open door.
     """
-    return False
+    entry = candidate.pool_entry
+    return entry is not None and is_referable(entry)
 
 
 def closing_sentence(candidate: Candidate) -> str:
@@ -335,7 +337,7 @@ def load_for_bulk(opening: Opening, application_ids: list[int], lock: bool = Fal
         select(Application)
         .where(Application.opening_id == opening.id, Application.id.in_(application_ids))
         .options(
-            selectinload(Application.candidate),
+            selectinload(Application.candidate).selectinload(Candidate.pool_entry),
             selectinload(Application.rejections),
             selectinload(Application.stage_changes),
         )
@@ -450,6 +452,8 @@ def _undo(rejection: Rejection, user: User, action: str) -> Stage:
     db.session.flush()
     record_event(user, action, rejection, application_id=application.id, back_to=previous.value)
     record_event(user, "message.cancelled", rejection.message, rejection_id=rejection.id)
+    # A pool tag made with the note never reached the candidate either: take it back too.
+    discard_unanswered_tag(application, rejection.created_at, user)
     return previous
 
 

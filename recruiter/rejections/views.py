@@ -32,6 +32,13 @@ from ..models import (
 )
 from ..openings.forms import MoveStageForm
 from ..outbox.services import ContactRefused, HeaderInjection
+from ..pool.services import (
+    PoolError,
+    entry_for_candidate,
+    may_be_tagged,
+    split_skills,
+    tag_silver_medalist,
+)
 from ..security import shows_email_preview
 from .email import render_note
 from .forms import BulkRejectionForm, RejectionForm
@@ -154,13 +161,29 @@ def reject(application_id: int):
 
 
 def send_one(application: Application, form: RejectionForm):
-    """Schedule the note, commit, and show it with its Undo button."""
+    """Schedule the note (and the pool tag, if asked), commit, show it with its Undo button."""
     rejection = reject_application_from(application, form)
+    if form.keep_in_pool.data:
+        keep_in_pool(application, form, rejection)
     db.session.commit()
     when = schedule_for(application, rejection.created_at)
     timing = describe(when, application.candidate.timezone, team_timezone(), utcnow())
     flash(f"The note to {application.candidate.name} is scheduled. {timing}.", "success")
     return redirect(url_for("rejections.show", rejection_id=rejection.id))
+
+
+def keep_in_pool(application: Application, form: RejectionForm, rejection: Rejection) -> None:
+    """Tag the candidate; their consent request goes out with the note, never before it."""
+    try:
+        tag_silver_medalist(
+            application,
+            current_user,
+            strengths=form.pool_strengths.data or "",
+            skills=split_skills(form.pool_skills.data or ""),
+            send_after=rejection.message.send_after,
+        )
+    except PoolError as problem:
+        flash(f"The note is scheduled, but the pool said: {problem}", "warning")
 
 
 def reject_application_from(application: Application, form: RejectionForm) -> Rejection:
@@ -192,6 +215,7 @@ def render_reject_page(form, application, draft, error):
         "rejections/reject.html",
         form=form,
         application=application,
+        may_pool=may_be_tagged(application) and entry_for_candidate(application.candidate) is None,
         preview_subject=subject,
         preview_text=text,
         preview_html=html,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from ..auth.access import get_candidate, may_see_opening
+from ..auth.access import get_candidate
+from .services import candidate_history
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 
@@ -15,6 +16,8 @@ bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 def show(candidate_id: int):
     """The candidate and every application of theirs that the user may see."""
     candidate = get_candidate(candidate_id)
-    applications = [a for a in candidate.applications if may_see_opening(a.opening, current_user)]
-    applications.sort(key=lambda a: a.applied_at, reverse=True)
-    return render_template("candidates/show.html", candidate=candidate, applications=applications)
+    return render_template(
+        "candidates/show.html",
+        candidate=candidate,
+        applications=candidate_history(candidate, current_user),
+    )

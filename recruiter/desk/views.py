@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..auth.access import visible_openings
 from ..extensions import db
-from ..models import Application, Opening, OpeningStatus, Stage, utcnow
-from ..openings.services import stage_counts
+from ..models import Opening, OpeningStatus, Stage
+from ..openings.services import decisions_waiting, stage_counts
 
 bp = Blueprint("desk", __name__)
 
-WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
 WAITING_DAYS = 10
 
 
@@ -34,16 +32,8 @@ def index():
     openings = db.session.scalars(
         visible_openings(select(Opening))
         .where(Opening.status == OpeningStatus.OPEN)
+        .options(joinedload(Opening.owner))
         .order_by(Opening.created_at.desc())
-        .limit(20)
-    ).all()
-    waiting = db.session.scalars(
-        visible_openings(select(Application).join(Application.opening))
-        .where(
-            Application.stage.in_(WAITING_STAGES),
-            Application.stage_changed_at < utcnow() - timedelta(days=WAITING_DAYS),
-        )
-        .order_by(Application.stage_changed_at)
         .limit(20)
     ).all()
     return render_template(
@@ -51,6 +41,6 @@ def index():
         openings=openings,
         counts=stage_counts([o.id for o in openings]),
         stages=[s for s in Stage if s.is_active],
-        waiting=waiting,
+        waiting=decisions_waiting(current_user, WAITING_DAYS),
         waiting_days=WAITING_DAYS,
     )

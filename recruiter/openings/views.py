@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -96,7 +96,11 @@ def show(opening_id: int):
     return render_template(
         "openings/show.html",
         opening=opening,
-        groups=applications_by_stage(opening),
+        pipeline=applications_by_stage(
+            opening,
+            page=request.args.get("page", 1, type=int),
+            per_page=current_app.config["PAGE_SIZE"],
+        ),
         status_form=StatusForm(status=opening.status.value),
         add_form=AddCandidateForm(),
         move_form=MoveStageForm(),

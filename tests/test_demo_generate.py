@@ -23,20 +23,26 @@ from recruiter.models import (
 N = 2000
 
 
-@pytest.fixture
-def empty_app(tmp_path):
+def migrated_app(database_uri: str):
     """An app on a migrated database with no users at all."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database_uri,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "WTF_CSRF_ENABLED": False,
         }
     )
     with app.app_context():
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+        db.engine.dispose()
+    return app
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    app = migrated_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -110,3 +116,16 @@ def test_generate_refuses_a_database_with_data(runner, app):
     assert "not empty" in result.output
     with app.app_context():
         assert count(Application) == 0
+
+
+@pytest.mark.postgres
+def test_generate_on_postgresql(postgres_url):
+    app = migrated_app(postgres_url)
+    result = app.test_cli_runner().invoke(args=["demo", "generate", "--applications", "300"])
+    assert result.exit_code == 0, repr(result.exception)
+    with app.app_context():
+        assert count(Application) == 300
+        assert count(Rejection) == count(Application, Application.stage == Stage.REJECTED)
+        assert count(Application, ~Application.stage_changes.any()) == 0
+        db.session.remove()
+        db.engine.dispose()

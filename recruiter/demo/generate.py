@@ -380,10 +380,15 @@ class Generator:
         self.n_openings = max(1, applications // 100)
 
     def run(self) -> Counts:
+        """Rows in foreign-key order (PostgreSQL checks each row), so candidates come before
+        the applications that decide when each candidate first appeared."""
         managers = self.users()
         openings = self.openings(managers)
-        first_seen = self.applications(openings)
-        self.candidates(first_seen)
+        perm = list(range(1, self.n_candidates + 1))
+        self.rng.shuffle(perm)
+        applied = self.applied_times(openings)
+        self.candidates(self.first_seen(perm, applied))
+        self.applications(openings, perm, applied)
         self.pool()
         return self.counts
 
@@ -471,22 +476,38 @@ class Generator:
 
     # -- applications, histories, rejections, notes ----------------------------------------
 
-    def applications(self, openings: list[dict]) -> array:
-        """Applications with their histories and rejections; returns each candidate's first day."""
-        first_seen = array("d", [self.now]) * self.n_candidates
-        perm = list(range(1, self.n_candidates + 1))
-        self.rng.shuffle(perm)
+    def applied_times(self, openings: list[dict]) -> array:
+        """When each application (by id - 1) came in: within 40 days of its opening."""
+        rng, now = self.rng, self.now
+        applied = array("d")
+        for plan in openings:
+            window = max(DAY, min(40 * DAY, now - plan["created"]))
+            applied.extend(plan["created"] + rng.random() * window for _ in range(plan["size"]))
+        return applied
+
+    def first_seen(self, perm: list[int], applied: array) -> array:
+        """Each candidate's first application time (candidate ids are 1-based)."""
+        first = array("d", [self.now]) * self.n_candidates
+        n_candidates = len(perm)
+        for index, at in enumerate(applied):
+            candidate = perm[index % n_candidates] - 1
+            if at < first[candidate]:
+                first[candidate] = at
+        return first
+
+    def applications(self, openings: list[dict], perm: list[int], applied: array) -> None:
+        """Applications, then each chunk's stage history; then rejections with their notes."""
         stage_changes: list[tuple] = []
         rejections: list[tuple] = []
-        apps = self.application_rows(openings, perm, first_seen, stage_changes, rejections)
+        rows = self.application_rows(openings, perm, applied, stage_changes, rejections)
         table = Application.__table__
         columns = ["id", "candidate_id", "opening_id", "stage", "applied_at", "stage_changed_at"]
-        self.counts.applications = self.w.insert(table, columns, apps)
-        self.write_history(stage_changes)
+        while chunk := list(islice(rows, CHUNK)):
+            self.counts.applications += self.w.insert(table, columns, chunk)
+            self.write_history(stage_changes)
         self.write_rejections(rejections)
-        return first_seen
 
-    def application_rows(self, openings, perm, first_seen, stage_changes, rejections):
+    def application_rows(self, openings, perm, applied_times, stage_changes, rejections):
         """Yield application rows; collect their stage changes and rejections on the way."""
         rng, now, ts = self.rng, self.now, self.ts
         reached_table, open_table = lookup_table(REACHED), lookup_table(OPEN_MIX)
@@ -495,15 +516,12 @@ class Generator:
         for plan in openings:
             owner_id = plan["owner"][0]
             is_open = plan["status"] == "open"
-            window = max(DAY, min(40 * DAY, now - plan["created"]))
             hired = plan["status"] == "filled"
             limit = now if is_open else plan["changed"]
             for _ in range(plan["size"]):
                 candidate_id = perm[app_id % n_candidates]
+                applied = applied_times[app_id]
                 app_id += 1
-                applied = plan["created"] + rng.random() * window
-                if applied < first_seen[candidate_id - 1]:
-                    first_seen[candidate_id - 1] = applied
                 reached = reached_table[int(rng.random() * 100)]
                 if is_open:
                     final = open_table[int(rng.random() * 100)]
@@ -528,8 +546,6 @@ class Generator:
                 if final == "rejected":
                     rejections.append((app_id, candidate_id, plan, at, stamp))
                 yield (app_id, candidate_id, plan["id"], final, applied_stamp, stamp)
-            if len(stage_changes) > CHUNK:
-                self.write_history(stage_changes)
 
     def write_history(self, stage_changes: list[tuple]) -> None:
         columns = ["application_id", "from_stage", "to_stage", "changed_by_id", "changed_at"]

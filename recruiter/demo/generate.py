@@ -2,7 +2,7 @@
 
 Rows go in through the raw DB-API connection with ``executemany`` over chunks of tuples, not
 one ORM object at a time: a million applications, their stage histories, rejections and sent
-notes load in well under two minutes on two cores (see benchmarks/README.md).
+notes load in about 70 s on two shared cores, 84 s of CPU (see benchmarks/README.md).
 
 The shape, for N applications (seeded, so the same N and seed give the same data):
 

@@ -8,7 +8,7 @@ PORT ?= 5000
 PGBIN ?= /usr/lib/postgresql/15/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test system-test-deps lint format serve clean
+.PHONY: run test install install-test system-test-deps lint format serve clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ format: install-test
 ## test: the whole suite, PostgreSQL and browser tests included
 test: install-test system-test-deps lint
 	$(BIN)/pytest
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+## bench: speed at 10,000 and 1,000,000 applications (gunicorn + wrk); NOT part of make test
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache

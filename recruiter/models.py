@@ -144,6 +144,11 @@ class User(UserMixin, db.Model):
 
 class Opening(db.Model):
     __tablename__ = "opening"
+    __table_args__ = (
+        # The desk's newest open openings, for a manager and for the whole team (issue 8).
+        Index("ix_opening_owner_status_created", "owner_id", "status", "created_at"),
+        Index("ix_opening_status_created", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -205,6 +210,8 @@ class Application(db.Model):
     __table_args__ = (
         UniqueConstraint("candidate_id", "opening_id"),
         Index("ix_application_opening_stage", "opening_id", "stage"),
+        # Decisions waiting, oldest first, one stage at a time (issue 8).
+        Index("ix_application_stage_changed", "stage", "stage_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

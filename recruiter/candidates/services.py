@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..audit.services import record_event
+from ..auth.access import visible_openings
 from ..extensions import db
-from ..models import Candidate, MessageStatus, OutboxMessage, Role, User, utcnow
+from ..models import (
+    Application,
+    Candidate,
+    MessageStatus,
+    OutboxMessage,
+    Rejection,
+    Role,
+    StageChange,
+    User,
+    utcnow,
+)
 from ..outbox.services import cancel_queued_for
 
 DNC_REASONS = {
@@ -75,3 +87,24 @@ def correct_email(candidate: Candidate, email: str, actor: User) -> Candidate:
         actor, "candidate.email_corrected", candidate, changed=changed, was_bouncing=was_bouncing
     )
     return candidate
+
+
+def candidate_history(candidate: Candidate, user: User) -> list[Application]:
+    """The candidate's applications that ``user`` may see, newest first, with their stage
+    changes, rejections and note states loaded up front (no lazy load per row)."""
+    query = visible_openings(
+        select(Application)
+        .join(Application.opening)
+        .options(
+            contains_eager(Application.opening),
+            selectinload(Application.stage_changes).joinedload(StageChange.changed_by),
+            selectinload(Application.rejections).options(
+                joinedload(Rejection.author),
+                # The message's state only: its bodies can be long.
+                joinedload(Rejection.message).load_only(OutboxMessage.status),
+            ),
+        ),
+        user,
+    )
+    query = query.where(Application.candidate_id == candidate.id)
+    return list(db.session.scalars(query.order_by(Application.applied_at.desc())))

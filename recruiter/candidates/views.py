@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..auth.access import get_candidate, may_see_opening
+from ..auth.access import get_candidate
 from ..extensions import db
 from ..models import User
 from ..pool.services import entry_for_candidate
@@ -14,6 +14,7 @@ from .forms import DoNotContactForm, EmailAddressForm
 from .services import (
     CandidateErased,
     NotAllowed,
+    candidate_history,
     correct_email,
     lift_do_not_contact,
     mark_do_not_contact,
@@ -27,12 +28,10 @@ bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 def show(candidate_id: int):
     """The candidate and every application of theirs that the user may see."""
     candidate = get_candidate(candidate_id)
-    applications = [a for a in candidate.applications if may_see_opening(a.opening, current_user)]
-    applications.sort(key=lambda a: a.applied_at, reverse=True)
     return render_template(
         "candidates/show.html",
         candidate=candidate,
-        applications=applications,
+        applications=candidate_history(candidate, current_user),
         entry=entry_for_candidate(candidate),
         dnc_form=DoNotContactForm(),
         dnc_by=db.session.get(User, candidate.do_not_contact_by_id or 0),

@@ -30,3 +30,31 @@ def load_command(if_empty: bool) -> None:
     click.echo("Sign in with any of these, password " + repr(DEMO_PASSWORD) + ":")
     for email, name, role in PEOPLE:
         click.echo(f"  {email:<28} {role.value:<10} {name}")
+
+
+@demo_cli.command("generate")
+@click.option(
+    "--applications",
+    "-n",
+    type=click.IntRange(min=1),
+    required=True,
+    help="How many applications; candidates, openings and notes follow in proportion.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same data.")
+def generate_command(applications: int, seed: int) -> None:
+    """Fill an EMPTY database fast with a big, believable history (for benchmarks)."""
+    from .generate import generate
+
+    try:
+        counts = generate(applications, seed)
+    except DatabaseNotEmpty as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Generated {counts.applications:,} applications, {counts.candidates:,} candidates, "
+        f"{counts.openings:,} openings, {counts.users} users, {counts.stage_changes:,} stage "
+        f"changes, {counts.rejections:,} rejections and {counts.messages:,} sent notes "
+        f"in {counts.seconds:.1f} s."
+    )
+    for note in counts.notes:
+        click.echo(note)
+    click.echo(f"Sign in as maria.lopez@acme.example, password {DEMO_PASSWORD!r}.")

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..auth.access import visible_openings
 from ..extensions import db
-from ..models import Application, Opening, OpeningStatus, Stage, utcnow
-from ..openings.services import stage_counts
+from ..models import Opening, OpeningStatus, Stage
+from ..openings.services import decisions_waiting, stage_counts
 from ..pool.services import due_follow_ups
 from ..referrals.services import for_user as referrals_for
 
 bp = Blueprint("desk", __name__)
-
-WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
 
 
 @bp.get("/")
@@ -36,16 +33,8 @@ def index():
     openings = db.session.scalars(
         visible_openings(select(Opening))
         .where(Opening.status == OpeningStatus.OPEN)
+        .options(joinedload(Opening.owner))
         .order_by(Opening.created_at.desc())
-        .limit(20)
-    ).all()
-    waiting = db.session.scalars(
-        visible_openings(select(Application).join(Application.opening))
-        .where(
-            Application.stage.in_(WAITING_STAGES),
-            Application.stage_changed_at < utcnow() - timedelta(days=waiting_days),
-        )
-        .order_by(Application.stage_changed_at)
         .limit(20)
     ).all()
     return render_template(
@@ -53,7 +42,7 @@ def index():
         openings=openings,
         counts=stage_counts([o.id for o in openings]),
         stages=[s for s in Stage if s.is_active],
-        waiting=waiting,
+        waiting=decisions_waiting(current_user, waiting_days),
         waiting_days=waiting_days,
         follow_ups=db.session.scalars(
             due_follow_ups(None if current_user.sees_everything else current_user).limit(10)

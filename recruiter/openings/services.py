@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import Row, case, func, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from ..auth.access import visible_openings
 from ..extensions import db
 from ..models import (
     Application,
     Candidate,
     Opening,
     OpeningStatus,
+    OutboxMessage,
+    Rejection,
     Stage,
     StageChange,
     User,
@@ -109,15 +116,116 @@ def stage_counts(opening_ids: list[int]) -> dict[int, dict[Stage, int]]:
     return counts
 
 
-def applications_by_stage(opening: Opening) -> dict[Stage, list[Application]]:
-    """The opening's applications grouped by stage, longest-waiting first in each."""
-    groups: dict[Stage, list[Application]] = {stage: [] for stage in Stage}
+@dataclass
+class PipelinePage:
+    """One page of an opening's pipeline: rows grouped by stage, and the totals per stage."""
+
+    groups: dict[Stage, list[Row]]
+    counts: dict[Stage, int]
+    page: int
+    per_page: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def applications(self) -> list:
+        """The rows on this page, in pipeline order."""
+        return [row for rows in self.groups.values() for row in rows]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+# Stages in pipeline order: what needs a decision first, decided applications last.
+STAGE_ORDER = case(
+    {stage: position for position, stage in enumerate(Stage)}, value=Application.stage
+)
+
+
+def latest_note_status():
+    """The state of the latest rejection note of the application in the outer query."""
+    return (
+        select(OutboxMessage.status)
+        .join(Rejection, Rejection.message_id == OutboxMessage.id)
+        .where(Rejection.application_id == Application.id)
+        .order_by(Rejection.created_at.desc(), Rejection.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def applications_by_stage(opening: Opening, page: int = 1, per_page: int = 50) -> PipelinePage:
+    """A page of the opening's applications grouped by stage, longest-waiting first in each.
+
+    Paginated in pipeline order, with each row's candidate, notes and their messages loaded
+    up front: a pipeline of hundreds costs what a page of fifty does, with no lazy load per row.
+    """
+    counts = stage_counts([opening.id])[opening.id]
+    result = PipelinePage({}, counts, 1, per_page)
+    result.page = min(max(page, 1), result.pages)
     query = (
         select(Application)
-        .where(Application.opening_id == opening.id)
         .join(Application.candidate)
-        .order_by(Application.stage_changed_at, Candidate.name)
+        .where(Application.opening_id == opening.id)
+        .options(
+            contains_eager(Application.candidate),
+            selectinload(Application.rejections).joinedload(Rejection.message),
+            selectinload(Application.stage_changes),
+        )
+        .order_by(STAGE_ORDER, Application.stage_changed_at, Candidate.name, Application.id)
+        .offset((result.page - 1) * per_page)
+        .limit(per_page)
     )
     for application in db.session.scalars(query):
-        groups[application.stage].append(application)
-    return groups
+        result.groups.setdefault(application.stage, []).append(application)
+    return result
+
+
+WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
+
+
+def decisions_waiting(user: User, days: int, limit: int = 20) -> list[Row]:
+    """Applications past interview with no decision for over ``days`` days, oldest first.
+
+    One short query per stage, each walking the (stage, stage_changed_at) index from the
+    oldest and stopping at ``limit``: the cost does not grow with the size of the history.
+    """
+    cutoff = utcnow() - timedelta(days=days)
+    rows: list[Row] = []
+    for stage in WAITING_STAGES:
+        query = visible_openings(
+            select(
+                Application.id,
+                Application.stage,
+                Application.stage_changed_at,
+                Application.candidate_id,
+                Application.opening_id,
+                Candidate.name.label("candidate_name"),
+                Opening.title.label("opening_title"),
+            )
+            .join(Application.opening)
+            .join(Application.candidate),
+            user,
+        )
+        query = query.where(Application.stage == stage, Application.stage_changed_at < cutoff)
+        rows += db.session.execute(query.order_by(Application.stage_changed_at).limit(limit))
+    return sorted(rows, key=lambda row: (row.stage_changed_at, row.id))[:limit]

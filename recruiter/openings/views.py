@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -95,14 +95,19 @@ def opening_values(form: OpeningForm) -> dict:
 def show(opening_id: int):
     """The pipeline: applications grouped by stage, with their actions."""
     opening = get_opening(opening_id)
+    pipeline = applications_by_stage(
+        opening,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
     return render_template(
         "openings/show.html",
         opening=opening,
-        groups=applications_by_stage(opening),
+        pipeline=pipeline,
         status_form=StatusForm(status=opening.status.value),
         add_form=AddCandidateForm(),
         move_form=MoveStageForm(),
-        pool=opening_pool(opening),
+        pool=opening_pool(opening, pipeline.applications),
         fell_through_form=FellThroughForm(),
     )
 

@@ -726,30 +726,54 @@ def finalists_to_suggest(opening: Opening, pooled: set[int]) -> list[Application
     """When the opening is filled: its finalists who were not hired and are not pooled."""
     if opening.status != OpeningStatus.FILLED:
         return []
+    # Anyone who reached final had a stage change into final or offer: ask the history once.
+    reached = (
+        select(StageChange.application_id)
+        .where(StageChange.to_stage.in_(FINALIST_STAGES))
+        .scalar_subquery()
+    )
+    finalists = db.session.scalars(
+        select(Application)
+        .where(
+            Application.opening_id == opening.id,
+            Application.stage != Stage.HIRED,
+            or_(Application.stage.in_(FINALIST_STAGES), Application.id.in_(reached)),
+        )
+        .options(selectinload(Application.candidate), selectinload(Application.stage_changes))
+    )
     return [
         a
-        for a in opening.applications
-        if a.stage != Stage.HIRED
-        and stage_reached(a) in FINALIST_STAGES
+        for a in finalists
+        if stage_reached(a) in FINALIST_STAGES
         and a.candidate_id not in pooled
         and a.candidate.contactable
     ]
 
 
-def opening_pool(opening: Opening) -> OpeningPool:
-    """Pool entries of the opening's candidates, finalists to suggest, and matches."""
-    candidate_ids = [a.candidate_id for a in opening.applications]
+def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPool:
+    """Pool entries and tag actions for the ``applications`` shown, finalists, and matches.
+
+    Only the rows on the page are looked at (their stage history loaded with them), so a
+    pipeline of hundreds costs no more than one page.
+    """
+    candidate_ids = [a.candidate_id for a in applications]
     entries = db.session.scalars(
         select(SilverMedalist).where(SilverMedalist.candidate_id.in_(candidate_ids))
     )
     by_candidate = {e.candidate_id: e for e in entries}
-    own = own_silver_medalists(opening)
+    pooled = set(
+        db.session.scalars(
+            select(SilverMedalist.candidate_id)
+            .join(Application, Application.candidate_id == SilverMedalist.candidate_id)
+            .where(Application.opening_id == opening.id)
+        )
+    )
     return OpeningPool(
         entries_by_candidate=by_candidate,
-        suggestions=finalists_to_suggest(opening, set(by_candidate)),
+        suggestions=finalists_to_suggest(opening, pooled),
         matches=matches_for_opening(opening) if opening.status == OpeningStatus.OPEN else [],
-        own_silver_medalists=own,
-        taggable={a.id for a in opening.applications if may_be_tagged(a)},
+        own_silver_medalists=own_silver_medalists(opening),
+        taggable={a.id for a in applications if may_be_tagged(a)},
     )
 
 

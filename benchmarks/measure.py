@@ -1,0 +1,147 @@
+"""In-process measurements for ``make bench``: bulk rejection and outbox delivery."""
+
+from __future__ import annotations
+
+import smtplib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from recruiter import create_app
+from recruiter.extensions import db
+from recruiter.models import (
+    Application,
+    Candidate,
+    Opening,
+    OutboxMessage,
+    Stage,
+    StageChange,
+    User,
+)
+from recruiter.outbox.delivery import deliver_due, to_mail_message
+from recruiter.outbox.services import queue_email
+from recruiter.rejections.services import default_note, reject_application
+from recruiter.rejections.wording import check_note
+
+from .pages import MANAGER
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_config(database: Path, **extra) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "SECRET_KEY": "bench-secret-key",
+        "MAIL_SERVER": None,
+        **extra,
+    }
+
+
+def bulk_reject_1000_s(database: Path) -> float:
+    """Seconds to reject 1,000 applications of one opening through the service layer.
+
+    The wording check, the rejection, the stage change and the outbox message for each. Set-up
+    (a new opening with 1,000 candidates at interview) is not timed; everything is rolled back
+    so the cached data set stays as generated. (The bulk service of issue 3 replaces the loop.)
+    """
+    app = create_app(bench_config(database))
+    with app.app_context():
+        maria = db.session.scalar(select(User).where(User.email == MANAGER))
+        opening = Opening(title="Bench Engineer", team="Bench", location="Remote", owner=maria)
+        db.session.add(opening)
+        applications = []
+        for i in range(1000):
+            candidate = Candidate(name=f"Bench Person{i}", email=f"bench.{i}@bench.example")
+            application = Application(candidate=candidate, opening=opening, stage=Stage.INTERVIEW)
+            db.session.add_all([candidate, application])
+            db.session.add(StageChange(application=application, to_stage=Stage.APPLIED))
+            applications.append(application)
+        db.session.flush()
+        ids = [a.id for a in applications]
+        db.session.expire_all()
+        started = time.perf_counter()
+        for application_id in ids:
+            application = db.session.get(Application, application_id)
+            subject, body = default_note(application, maria)
+            check_note(body)
+            reject_application(application, maria, subject, body, "Bench: another finalist.")
+        db.session.flush()
+        seconds = time.perf_counter() - started
+        db.session.rollback()
+        db.engine.dispose()
+    return seconds
+
+
+class SinkServer:
+    """aiosmtpd's Sink handler in its own process, so it does not share our GIL."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> SinkServer:
+        command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}"]
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter)
+            [*command, "-c", "aiosmtpd.handlers.Sink"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                smtplib.SMTP("127.0.0.1", self.port, timeout=1).quit()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the SMTP sink did not start")
+
+    def __exit__(self, *exc) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def outbox_rates(folder: Path, port: int, count: int = 2000) -> tuple[float, float]:
+    """(worker messages/s, plain smtplib messages/s) for ``count`` rejection notes."""
+    database = folder / "outbox.sqlite3"
+    database.unlink(missing_ok=True)
+    config = bench_config(database, MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    app = create_app(config)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        for i in range(count):
+            queue_email(
+                f"candidate{i}@example.com",
+                "Your application for Backend Engineer",
+                "rejection",
+                body=f"Dear Candidate {i},\n\nThank you for your time.\n\nKind regards,\nMaría",
+                candidate_name=f"Candidate {i}",
+            )
+        db.session.commit()
+        messages = [to_mail_message(m).as_bytes() for m in db.session.scalars(select_all())]
+        sender = app.config["MAIL_DEFAULT_SENDER"]
+        recipients = [m.recipient for m in db.session.scalars(select_all())]
+        db.session.commit()
+        with SinkServer(port):
+            started = time.perf_counter()
+            sent = 0
+            while (report := deliver_due(app.config["OUTBOX_BATCH_SIZE"])).total:
+                sent += len(report.sent)
+            worker = sent / (time.perf_counter() - started)
+            started = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+                for recipient, raw in zip(recipients, messages, strict=True):
+                    smtp.sendmail(sender, [recipient], raw)
+            floor = count / (time.perf_counter() - started)
+        if sent != count:
+            raise RuntimeError(f"the worker sent {sent} of {count} messages")
+        db.engine.dispose()
+    return worker, floor
+
+
+def select_all():
+    return select(OutboxMessage).order_by(OutboxMessage.id)

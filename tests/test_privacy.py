@@ -221,16 +221,16 @@ def test_retention_period_is_configurable(app, runner, pipeline):
 
 @pytest.fixture
 def pool_hook():
-    """A feature plugged into the registry, as the pool will at merge."""
+    """A made-up feature plugged into the registry beside the real ones, then unplugged."""
     seen = {"erased": []}
     registry.register_privacy_hook(
-        "pool",
+        "example",
         exporter=lambda c: {"consented": c.id == seen.get("consented")},
         eraser=lambda c: seen["erased"].append(c.name),
         retains=lambda c: c.id == seen.get("consented"),
     )
     yield seen
-    registry.HOOKS.pop("pool")
+    registry.HOOKS.pop("example")
 
 
 def test_features_plug_into_export_erase_and_retention(
@@ -245,7 +245,7 @@ def test_features_plug_into_export_erase_and_retention(
     pool_hook["consented"] = first
     auth.login("admin")
     data = json.loads(client.post(f"/privacy/candidates/{first}/export").get_data(as_text=True))
-    assert data["pool"] == {"consented": True}
+    assert data["example"] == {"consented": True}
     assert f"[{second}]" in runner.invoke(args=["privacy", "purge", "--dry-run"]).output
     runner.invoke(args=["privacy", "purge"])
     assert pool_hook["erased"] == ["Casey Candidate1"]

@@ -20,8 +20,10 @@ from ..models import (
     Application,
     Candidate,
     ConsentState,
+    MessageStatus,
     Opening,
     OpeningStatus,
+    OutboxMessage,
     Referral,
     ReferralEvent,
     ReferralStatus,
@@ -33,6 +35,7 @@ from ..models import (
 )
 from ..openings.services import add_application, move_application
 from ..pool.services import Match, is_referable, opening_words, score_entry, text_relevance
+from ..privacy.registry import register_privacy_hook
 from .email import ask_candidate, notify_receiver, notify_referrer
 
 ACCEPT_STAGES = (Stage.APPLIED, Stage.SCREEN, Stage.INTERVIEW, Stage.FINAL)
@@ -444,3 +447,70 @@ def counts_by_manager() -> list[ManagerCounts]:
     for user_id, total, accepted in received:
         row(user_id).received, row(user_id).received_accepted = total, accepted
     return sorted(rows.values(), key=lambda r: (-r.made, -r.received, r.user.name))
+
+
+# --- Privacy: export, erasure and retention (registered with the privacy registry) ---------
+
+
+def when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def referrals_about(candidate: Candidate) -> list[Referral]:
+    query = select(Referral).where(Referral.candidate_id == candidate.id)
+    return list(db.session.scalars(query.order_by(Referral.id)))
+
+
+def export_referrals(candidate: Candidate) -> list[dict]:
+    """Referrals of the candidate, with the referrer's note: it is about them, so theirs."""
+    return [
+        {
+            "opening": r.opening.title,
+            "status": r.status.value,
+            "note": r.note,
+            "decline_reason": r.decline_reason,
+            "created_at": when(r.created_at),
+            "introduced_at": when(r.introduced_at),
+            "decided_at": when(r.decided_at),
+            "events": [{"kind": e.kind, "at": when(e.at)} for e in r.events],
+        }
+        for r in referrals_about(candidate)
+    ]
+
+
+def erase_referrals(candidate: Candidate) -> None:
+    """Blank the notes and reasons of the candidate's referrals, and the managers' notices
+    about them (their subjects name the candidate and their bodies quote the note)."""
+    referrals = referrals_about(candidate)
+    managers = {r.from_manager.email for r in referrals} | {
+        r.opening.owner.email for r in referrals
+    }
+    for referral in referrals:
+        referral.note = referral.decline_reason = ""
+    if managers and candidate.name.strip():
+        notices = select(OutboxMessage).where(
+            OutboxMessage.recipient.in_(managers),
+            OutboxMessage.subject.contains(candidate.name, autoescape=True),
+        )
+        for message in db.session.scalars(notices):
+            if message.status == MessageStatus.QUEUED:
+                message.status = MessageStatus.CANCELLED
+            message.subject = message.text_body = message.html_body = ""
+    db.session.flush()
+
+
+def last_referral_activity(candidate: Candidate) -> datetime | None:
+    """The latest step of any of the candidate's referrals."""
+    return db.session.scalar(
+        select(func.max(ReferralEvent.at))
+        .join(ReferralEvent.referral)
+        .where(Referral.candidate_id == candidate.id)
+    )
+
+
+register_privacy_hook(
+    "referrals",
+    exporter=export_referrals,
+    eraser=erase_referrals,
+    last_activity=last_referral_activity,
+)

@@ -21,6 +21,7 @@ from recruiter.models import (
     Opening,
     OutboxMessage,
     Referral,
+    ReferralStatus,
     Rejection,
     SilverMedalist,
     Stage,
@@ -31,7 +32,7 @@ from recruiter.models import (
 from recruiter.outbox.services import queue_message
 from recruiter.pool.services import give_consent, log_touch, tag_silver_medalist
 from recruiter.privacy import registry
-from recruiter.referrals.services import refer
+from recruiter.referrals.services import CLOSE_REASONS, refer
 
 NAME, EMAIL, PHONE = "Zebulon Quartermaine", "zeb.quartermaine@example.org", "+49 30 5550199"
 # The full-text index stores words stemmed and lower-cased: "quartermaine" as "quartermain".
@@ -197,7 +198,9 @@ def test_erase_leaves_nothing_of_them_anywhere(app, client, auth, zeb):
         entry = db.session.get(SilverMedalist, zeb["entry"])
         assert entry.consent_state.value == "withdrawn" and not entry.skills
         assert [t.note for t in entry.touches] == [""]  # the touch still counts
-        assert db.session.get(Referral, zeb["referral"]).note == ""
+        referral = db.session.get(Referral, zeb["referral"])  # closed, so Oscar no longer waits
+        assert referral.note == "" and referral.status == ReferralStatus.WITHDRAWN
+        assert referral.decline_reason == CLOSE_REASONS["erased"]
     with app.app_context():
         candidate = db.session.get(Candidate, zeb["candidate"])
         assert candidate.erased_at and not candidate.contactable

@@ -297,10 +297,15 @@ def give_consent(entry: SilverMedalist, roles_of_interest: str = "") -> None:
 
 
 def leave_pool(entry: SilverMedalist, state: ConsentState, actor: User | None = None) -> int:
-    """Take the entry out of the pool: remove personal details, cancel pending mail."""
+    """Take the entry out of the pool: remove personal details, cancel pending mail, close
+    open referrals (they rest on the consent)."""
+    # Imported here: referrals build on the pool, so the pool cannot import them at the top.
+    from ..referrals.services import close_open_referrals
+
     entry.consent_state = state
     scrub_entry(entry)
     cancelled = cancel_queued_for(entry.candidate)
+    close_open_referrals(entry.candidate, state.value, actor)
     db.session.flush()
     record_event(actor, f"pool.{state.value}", entry, cancelled_messages=cancelled)
     return cancelled

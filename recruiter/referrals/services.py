@@ -47,6 +47,7 @@ EVENT_LABELS = {
     "accepted": "Accepted",
     "declined": "Declined",
     "withdrawn": "Withdrawn by the referrer",
+    "closed": "Closed: the candidate can no longer be referred",
     "hired": "Hired",
 }
 
@@ -346,6 +347,36 @@ def withdraw(referral: Referral, user: User) -> None:
     record_event(user, "referral.withdrawn", referral)
 
 
+CLOSE_REASONS = {
+    "withdrawn": "The candidate withdrew their consent to be kept in the pool.",
+    "declined": "The candidate asked not to be kept in the pool.",
+    "expired": "The candidate's consent to be kept in the pool ended.",
+    "do_not_contact": "The candidate is marked do-not-contact.",
+    "erased": "The candidate's personal data was erased.",
+}
+
+
+def close_open_referrals(candidate: Candidate, cause: str, actor: User | None = None) -> int:
+    """Close the candidate's undecided referrals, so no manager waits on one that cannot go
+    ahead; ``cause`` is a key of CLOSE_REASONS. The referrer is told, except on erasure
+    (the notice would name the person). Returns how many were closed."""
+    query = select(Referral).where(
+        Referral.candidate_id == candidate.id,
+        Referral.status.in_([ReferralStatus.PENDING_CANDIDATE, ReferralStatus.PENDING]),
+    )
+    referrals = list(db.session.scalars(query.order_by(Referral.id)))
+    for referral in referrals:
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.decided_at = utcnow()
+        referral.decline_reason = CLOSE_REASONS[cause]
+        add_event(referral, "closed", actor)
+        db.session.flush()
+        if cause != "erased":
+            notify_referrer(referral)
+        record_event(actor, "referral.closed", referral, cause=cause)
+    return len(referrals)
+
+
 # --- History, lists and counts -------------------------------------------------------------
 
 
@@ -479,14 +510,17 @@ def export_referrals(candidate: Candidate) -> list[dict]:
 
 
 def erase_referrals(candidate: Candidate) -> None:
-    """Blank the notes and reasons of the candidate's referrals, and the managers' notices
-    about them (their subjects name the candidate and their bodies quote the note)."""
+    """Close the candidate's open referrals; blank their notes and reasons, and the managers'
+    notices about them (their subjects name the candidate and their bodies quote the note)."""
+    close_open_referrals(candidate, "erased")
     referrals = referrals_about(candidate)
     managers = {r.from_manager.email for r in referrals} | {
         r.opening.owner.email for r in referrals
     }
     for referral in referrals:
-        referral.note = referral.decline_reason = ""
+        referral.note = ""
+        if referral.decline_reason != CLOSE_REASONS["erased"]:
+            referral.decline_reason = ""
     if managers and candidate.name.strip():
         notices = select(OutboxMessage).where(
             OutboxMessage.recipient.in_(managers),

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from factories import USERS
-from sqlalchemy import func, select, text
+from sqlalchemy import String, Text, func, select, text
 
 from recruiter.audit.services import record_event
 from recruiter.extensions import db
@@ -401,3 +401,58 @@ def test_a_recent_touch_or_referral_counts_as_activity(app, runner, pipeline):
     for candidate_id in (touched, referred):
         age(app, candidate_id, 13)
     assert "Would erase 0" in runner.invoke(args=["privacy", "purge", "--dry-run"]).output
+
+
+@pytest.mark.postgres
+def test_erase_on_postgres_leaves_nothing_to_find(postgres_url):
+    from pathlib import Path
+
+    from factories import PASSWORD, make_opening
+    from flask_migrate import upgrade
+
+    from recruiter import create_app
+    from recruiter.auth.services import create_user
+    from recruiter.pool.services import PoolFilters, search_pool
+    from recruiter.privacy.services import erase_candidate
+
+    # Not conftest's helpers: under the full run "conftest" may name tests/e2e/conftest.py.
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+        for who in ("manager", "other_manager"):
+            create_user(*USERS[who], PASSWORD)
+        db.session.commit()
+        mine = make_opening(USERS["manager"][0], "Backend Engineer", 1)["applications"][0]
+        make_opening(USERS["other_manager"][0], "Designer", 1)
+        application = db.session.get(Application, mine)
+        application.stage = Stage.FINAL
+        application.candidate.name, application.candidate.email = NAME, EMAIL
+        db.session.commit()
+    ids = pool_and_refer(app, mine)
+    with app.test_request_context():
+        assert [e.id for e in db.session.scalars(search_pool(PoolFilters(text="Zebulon")))] == [
+            ids["entry"]
+        ]
+        erase_candidate(db.session.get(Application, mine).candidate, None, "request")
+        db.session.commit()
+        gone = PoolFilters(text="Zebulon", consent="withdrawn")  # where the entry now is
+        assert list(db.session.scalars(search_pool(gone))) == []
+        values = [
+            v
+            for table in db.metadata.sorted_tables
+            for column in table.columns
+            if isinstance(column.type, String | Text)
+            for v in db.session.scalars(select(column))
+            if v
+        ]
+        assert [v for v in values for s in SECRETS if s.lower() in v.lower()] == []
+        db.session.rollback()
+    with app.app_context():
+        db.engine.dispose()

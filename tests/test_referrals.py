@@ -26,8 +26,13 @@ from recruiter.models import (
 )
 from recruiter.openings.services import add_application, move_application
 from recruiter.outbox.delivery import deliver_due
-from recruiter.pool.services import give_consent, tag_silver_medalist
-from recruiter.referrals.services import NotReferable, refer
+from recruiter.pool.services import (
+    give_consent,
+    tag_silver_medalist,
+    withdraw_consent,
+    withdraw_url,
+)
+from recruiter.referrals.services import CLOSE_REASONS, NotReferable, refer
 from recruiter.rejections.services import reject_application
 
 ANSWER_LINK = re.compile(r"http://localhost/p/referral/\S+")
@@ -499,3 +504,72 @@ def test_withdrawn_consent_stops_a_waiting_referral(app, client, auth, pipeline)
     assert "do-not-contact" in response.get_data(as_text=True)
     with app.app_context():
         assert only_referral().status == ReferralStatus.PENDING
+
+
+# --- Closed when the candidate can no longer be referred ------------------------------------
+
+
+def waiting_referral(app, client, auth, pipeline) -> int:
+    """Maria refers her pooled candidate to Oscar, who has it in his inbox; the entry id."""
+    app.config["REFERRALS_ASK_CANDIDATE"] = False
+    entry_id = pooled(app, pipeline["mine"]["applications"][0])
+    auth.login()
+    make_referral(client, entry_id, pipeline["theirs"]["opening"])
+    auth.logout()
+    auth.login("other_manager")
+    assert "Casey Candidate0" in client.get("/referrals/").get_data(as_text=True)
+    auth.logout()
+    return entry_id
+
+
+def assert_closed(app, client, auth, reason: str) -> None:
+    """The referral is closed with ``reason``, gone from Oscar's inbox; Maria is told why."""
+    with app.app_context():
+        referral = only_referral()
+        assert referral.status == ReferralStatus.WITHDRAWN and referral.decline_reason == reason
+        assert referral.events[-1].kind == "closed"
+        (notice,) = [m for m in messages_to(USERS["manager"][0]) if "not taken up" in m.subject]
+        assert reason in notice.text_body
+        assert audit_actions()[-1] == "referral.closed"
+    referral_url = f"/referrals/{only_referral_id(app)}"
+    auth.login("other_manager")
+    assert referral_url not in client.get("/referrals/").get_data(as_text=True)
+    auth.logout()
+    auth.login()
+    page = client.get(referral_url).get_data(as_text=True)
+    assert "Closed: the candidate can no longer be referred" in page and reason in page
+    auth.logout()
+
+
+def only_referral_id(app) -> int:
+    with app.app_context():
+        return only_referral().id
+
+
+def test_withdrawn_consent_closes_open_referrals(app, client, auth, pipeline):
+    entry_id = waiting_referral(app, client, auth, pipeline)
+    with app.test_request_context():
+        link = withdraw_url(db.session.get(SilverMedalist, entry_id))
+    client.post(link.replace("http://localhost", ""))
+    assert_closed(app, client, auth, CLOSE_REASONS["withdrawn"])
+
+
+def test_do_not_contact_closes_open_referrals(app, client, auth, pipeline):
+    entry_id = waiting_referral(app, client, auth, pipeline)
+    with app.app_context():
+        candidate_id = db.session.get(SilverMedalist, entry_id).candidate_id
+    auth.login()
+    client.post(f"/candidates/{candidate_id}/do-not-contact", data={"reason": "abusive"})
+    auth.logout()
+    assert_closed(app, client, auth, CLOSE_REASONS["do_not_contact"])
+
+
+def test_only_undecided_referrals_are_closed(app, client, auth, pipeline):
+    entry_id = waiting_referral(app, client, auth, pipeline)
+    auth.login("other_manager")
+    client.post(f"/referrals/{only_referral_id(app)}/accept", data={"stage": "screen"})
+    auth.logout()
+    with app.test_request_context():
+        withdraw_consent(db.session.get(SilverMedalist, entry_id))
+        db.session.commit()
+        assert only_referral().status == ReferralStatus.ACCEPTED

@@ -20,6 +20,7 @@ from ..models import (
     utcnow,
 )
 from ..outbox.services import cancel_queued_for
+from ..referrals.services import close_open_referrals
 
 DNC_REASONS = {
     "asked": "Asked not to be contacted",
@@ -33,12 +34,14 @@ class NotAllowed(Exception):
 
 
 def mark_do_not_contact(candidate: Candidate, user: User, reason: str, detail: str = "") -> int:
-    """Nothing may reach the candidate again; queued mail is cancelled. Returns how many."""
+    """Nothing may reach the candidate again: queued mail is cancelled (returns how many) and
+    open referrals are closed."""
     label = DNC_REASONS.get(reason, reason)
     candidate.do_not_contact_at = utcnow()
     candidate.do_not_contact_reason = f"{label}: {detail.strip()}" if detail.strip() else label
     candidate.do_not_contact_by_id = user.id
     cancelled = cancel_queued_for(candidate)
+    close_open_referrals(candidate, "do_not_contact", user)
     db.session.flush()
     record_event(user, "candidate.do_not_contact", candidate, reason=reason, cancelled=cancelled)
     return cancelled

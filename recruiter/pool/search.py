@@ -98,3 +98,16 @@ def mark(snippet: str) -> Markup:
     escaped = str(escape(snippet))
     # Escaped first; only our own <mark> tags are added back.
     return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704  # nosec B704
+
+
+def forget_erased_text() -> None:
+    """Make the index drop text that was replaced (call after erasing personal data).
+
+    SQLite FTS5 only marks replaced text as deleted; the words stay in its shadow tables
+    until their segments are merged, so merge them all now ('optimize'). PostgreSQL's GIN
+    index is over the row's own column: old entries go with the old row versions, at VACUUM.
+    """
+    if not is_postgres():
+        db.session.execute(
+            text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")  # noqa: S608  # nosec B608
+        )

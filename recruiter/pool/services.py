@@ -36,7 +36,8 @@ from ..models import (
     utcnow,
 )
 from ..outbox.services import cancel_queued_for, queue_email
-from .search import snippets, text_matches
+from ..privacy.registry import register_privacy_hook
+from .search import forget_erased_text, snippets, text_matches
 
 # Stages in the order a candidate reaches them; interview or later may be pooled.
 STAGE_ORDER = [Stage.APPLIED, Stage.SCREEN, Stage.INTERVIEW, Stage.FINAL, Stage.OFFER, Stage.HIRED]
@@ -146,13 +147,7 @@ def entry_for_candidate(candidate: Candidate) -> SilverMedalist | None:
 def is_referable(entry: SilverMedalist, now: datetime | None = None) -> bool:
     """Whether the entry may be offered to another opening: consent given and current,
     and the candidate may be contacted (not do-not-contact, bouncing or erased)."""
-    now = now or utcnow()
-    return (
-        entry.consent_state == ConsentState.GIVEN
-        and entry.consent_expires_at is not None
-        and entry.consent_expires_at > now
-        and entry.candidate.contactable
-    )
+    return is_consented(entry, now) and entry.candidate.contactable
 
 
 def contactable_pool(query: Select) -> Select:
@@ -304,10 +299,15 @@ def give_consent(entry: SilverMedalist, roles_of_interest: str = "") -> None:
 
 
 def leave_pool(entry: SilverMedalist, state: ConsentState, actor: User | None = None) -> int:
-    """Take the entry out of the pool: remove personal details, cancel pending mail."""
+    """Take the entry out of the pool: remove personal details, cancel pending mail, close
+    open referrals (they rest on the consent)."""
+    # Imported here: referrals build on the pool, so the pool cannot import them at the top.
+    from ..referrals.services import close_open_referrals
+
     entry.consent_state = state
     scrub_entry(entry)
     cancelled = cancel_queued_for(entry.candidate)
+    close_open_referrals(entry.candidate, state.value, actor)
     db.session.flush()
     record_event(actor, f"pool.{state.value}", entry, cancelled_messages=cancelled)
     return cancelled
@@ -345,13 +345,20 @@ def withdraw_consent(entry: SilverMedalist) -> int:
     return leave_pool(entry, ConsentState.WITHDRAWN)
 
 
-def scrub_entry(entry: SilverMedalist) -> None:
-    """Remove what the pool holds about the person; the row stays for anonymous counts."""
+def scrub_entry(entry: SilverMedalist, keep_touches: bool = False) -> None:
+    """Remove what the pool holds about the person; the row stays for anonymous counts.
+
+    With ``keep_touches`` the touches stay (for counts) with their notes blanked.
+    """
     entry.strengths = ""
     entry.locations = ""
     entry.roles_of_interest = ""
     entry.skills = []
-    entry.touches.clear()
+    if keep_touches:
+        for touch in entry.touches:
+            touch.note = ""
+    else:
+        entry.touches.clear()
     entry.next_touch_due = None
     entry.paused = False
     entry.replied_at = None
@@ -850,3 +857,83 @@ def send_reengagement(entry: SilverMedalist, user: User, subject: str, body: str
     log_touch(entry, user, "email", f"Re-engagement sent: {subject}", message=message)
     record_event(user, "pool.reengaged", entry)
     return message
+
+
+# --- Privacy: export, erasure and retention (registered with the privacy registry) ---------
+
+
+def when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_entry(candidate: Candidate) -> dict | None:
+    """What the pool holds about the candidate: the entry and its touches."""
+    entry = entry_for_candidate(candidate)
+    if entry is None:
+        return None
+    return {
+        "consent_state": entry.consent_state.value,
+        "consent_requested_at": when(entry.consent_requested_at),
+        "consent_given_at": when(entry.consent_given_at),
+        "consent_expires_at": when(entry.consent_expires_at),
+        "opening": entry.opening.title if entry.opening else None,
+        "stage_reached": entry.stage_reached.value,
+        "strengths": entry.strengths,
+        "skills": [s.name for s in entry.skills],
+        "role_family": entry.role_family,
+        "seniority": entry.seniority.value if entry.seniority else None,
+        "locations": entry.locations,
+        "rating": entry.rating,
+        "roles_of_interest": entry.roles_of_interest,
+        "cadence_months": entry.cadence_months,
+        "next_touch_due": when(entry.next_touch_due),
+        "created_at": when(entry.created_at),
+        "touches": [
+            {"channel": t.channel, "note": t.note, "at": when(t.at)} for t in entry.touches
+        ],
+    }
+
+
+def erase_entry(candidate: Candidate) -> None:
+    """Blank the entry's personal details and touch notes; an entry still in the pool is
+    marked withdrawn. The full-text index forgets the erased words too."""
+    entry = entry_for_candidate(candidate)
+    if entry is None:
+        return
+    if entry.in_pool:
+        entry.consent_state = ConsentState.WITHDRAWN
+    scrub_entry(entry, keep_touches=True)
+    db.session.flush()
+    forget_erased_text()
+
+
+def retains_entry(candidate: Candidate) -> bool:
+    """Consent given and not yet expired is a lawful basis to keep the candidate's data."""
+    entry = entry_for_candidate(candidate)
+    return entry is not None and is_consented(entry)
+
+
+def is_consented(entry: SilverMedalist, now: datetime | None = None) -> bool:
+    return (
+        entry.consent_state == ConsentState.GIVEN
+        and entry.consent_expires_at is not None
+        and entry.consent_expires_at > (now or utcnow())
+    )
+
+
+def last_pool_activity(candidate: Candidate) -> datetime | None:
+    """The latest touch, or when consent was given, whichever is later."""
+    entry = entry_for_candidate(candidate)
+    if entry is None:
+        return None
+    moments = [t.at for t in entry.touches] + [entry.consent_given_at]
+    return max((m for m in moments if m is not None), default=None)
+
+
+register_privacy_hook(
+    "pool",
+    exporter=export_entry,
+    eraser=erase_entry,
+    retains=retains_entry,
+    last_activity=last_pool_activity,
+)

@@ -20,8 +20,10 @@ from ..models import (
     Application,
     Candidate,
     ConsentState,
+    MessageStatus,
     Opening,
     OpeningStatus,
+    OutboxMessage,
     Referral,
     ReferralEvent,
     ReferralStatus,
@@ -33,6 +35,7 @@ from ..models import (
 )
 from ..openings.services import add_application, move_application
 from ..pool.services import Match, is_referable, opening_words, score_entry, text_relevance
+from ..privacy.registry import register_privacy_hook
 from .email import ask_candidate, notify_receiver, notify_referrer
 
 ACCEPT_STAGES = (Stage.APPLIED, Stage.SCREEN, Stage.INTERVIEW, Stage.FINAL)
@@ -44,6 +47,7 @@ EVENT_LABELS = {
     "accepted": "Accepted",
     "declined": "Declined",
     "withdrawn": "Withdrawn by the referrer",
+    "closed": "Closed: the candidate can no longer be referred",
     "hired": "Hired",
 }
 
@@ -343,6 +347,36 @@ def withdraw(referral: Referral, user: User) -> None:
     record_event(user, "referral.withdrawn", referral)
 
 
+CLOSE_REASONS = {
+    "withdrawn": "The candidate withdrew their consent to be kept in the pool.",
+    "declined": "The candidate asked not to be kept in the pool.",
+    "expired": "The candidate's consent to be kept in the pool ended.",
+    "do_not_contact": "The candidate is marked do-not-contact.",
+    "erased": "The candidate's personal data was erased.",
+}
+
+
+def close_open_referrals(candidate: Candidate, cause: str, actor: User | None = None) -> int:
+    """Close the candidate's undecided referrals, so no manager waits on one that cannot go
+    ahead; ``cause`` is a key of CLOSE_REASONS. The referrer is told, except on erasure
+    (the notice would name the person). Returns how many were closed."""
+    query = select(Referral).where(
+        Referral.candidate_id == candidate.id,
+        Referral.status.in_([ReferralStatus.PENDING_CANDIDATE, ReferralStatus.PENDING]),
+    )
+    referrals = list(db.session.scalars(query.order_by(Referral.id)))
+    for referral in referrals:
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.decided_at = utcnow()
+        referral.decline_reason = CLOSE_REASONS[cause]
+        add_event(referral, "closed", actor)
+        db.session.flush()
+        if cause != "erased":
+            notify_referrer(referral)
+        record_event(actor, "referral.closed", referral, cause=cause)
+    return len(referrals)
+
+
 # --- History, lists and counts -------------------------------------------------------------
 
 
@@ -444,3 +478,73 @@ def counts_by_manager() -> list[ManagerCounts]:
     for user_id, total, accepted in received:
         row(user_id).received, row(user_id).received_accepted = total, accepted
     return sorted(rows.values(), key=lambda r: (-r.made, -r.received, r.user.name))
+
+
+# --- Privacy: export, erasure and retention (registered with the privacy registry) ---------
+
+
+def when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def referrals_about(candidate: Candidate) -> list[Referral]:
+    query = select(Referral).where(Referral.candidate_id == candidate.id)
+    return list(db.session.scalars(query.order_by(Referral.id)))
+
+
+def export_referrals(candidate: Candidate) -> list[dict]:
+    """Referrals of the candidate, with the referrer's note: it is about them, so theirs."""
+    return [
+        {
+            "opening": r.opening.title,
+            "status": r.status.value,
+            "note": r.note,
+            "decline_reason": r.decline_reason,
+            "created_at": when(r.created_at),
+            "introduced_at": when(r.introduced_at),
+            "decided_at": when(r.decided_at),
+            "events": [{"kind": e.kind, "at": when(e.at)} for e in r.events],
+        }
+        for r in referrals_about(candidate)
+    ]
+
+
+def erase_referrals(candidate: Candidate) -> None:
+    """Close the candidate's open referrals; blank their notes and reasons, and the managers'
+    notices about them (their subjects name the candidate and their bodies quote the note)."""
+    close_open_referrals(candidate, "erased")
+    referrals = referrals_about(candidate)
+    managers = {r.from_manager.email for r in referrals} | {
+        r.opening.owner.email for r in referrals
+    }
+    for referral in referrals:
+        referral.note = ""
+        if referral.decline_reason != CLOSE_REASONS["erased"]:
+            referral.decline_reason = ""
+    if managers and candidate.name.strip():
+        notices = select(OutboxMessage).where(
+            OutboxMessage.recipient.in_(managers),
+            OutboxMessage.subject.contains(candidate.name, autoescape=True),
+        )
+        for message in db.session.scalars(notices):
+            if message.status == MessageStatus.QUEUED:
+                message.status = MessageStatus.CANCELLED
+            message.subject = message.text_body = message.html_body = ""
+    db.session.flush()
+
+
+def last_referral_activity(candidate: Candidate) -> datetime | None:
+    """The latest step of any of the candidate's referrals."""
+    return db.session.scalar(
+        select(func.max(ReferralEvent.at))
+        .join(ReferralEvent.referral)
+        .where(Referral.candidate_id == candidate.id)
+    )
+
+
+register_privacy_hook(
+    "referrals",
+    exporter=export_referrals,
+    eraser=erase_referrals,
+    last_activity=last_referral_activity,
+)

@@ -152,6 +152,11 @@ def test_demo_load_fills_an_empty_database(tmp_path):
         assert db.session.scalar(select(func.count()).select_from(Opening)) == 8
         assert db.session.scalar(select(func.count()).select_from(Candidate)) == 40
         assert {Stage.APPLIED, Stage.INTERVIEW, Stage.FINAL, Stage.OFFER} <= stages
+        from recruiter.models import ConsentState, SilverMedalist
+
+        states = list(db.session.scalars(select(SilverMedalist.consent_state)))
+        assert len(states) >= 4
+        assert ConsentState.GIVEN in states and ConsentState.PENDING in states
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code != 0 and "already has users" in again.output
     assert runner.invoke(args=["demo", "load", "--if-empty"]).exit_code == 0

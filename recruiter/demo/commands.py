@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
@@ -15,8 +16,11 @@ demo_cli = AppGroup("demo", help="Demo data for trying the app out.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exists.")
 def load_command(if_empty: bool) -> None:
     """Fill an empty database with a believable team."""
+    # Consent requests carry absolute links: build them against the public address.
+    base_url = current_app.config["PUBLIC_BASE_URL"]
     try:
-        counts = load_demo()
+        with current_app.test_request_context("/", base_url=base_url, method="POST"):
+            counts = load_demo()
     except DatabaseNotEmpty as error:
         if if_empty:
             click.echo("The database already has data; demo data not loaded.")
@@ -24,8 +28,8 @@ def load_command(if_empty: bool) -> None:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(
-        f"Loaded {counts['users']} users, {counts['openings']} openings and "
-        f"{counts['candidates']} candidates."
+        f"Loaded {counts['users']} users, {counts['openings']} openings, "
+        f"{counts['candidates']} candidates and {counts['pooled']} silver medalists."
     )
     click.echo("Sign in with any of these, password " + repr(DEMO_PASSWORD) + ":")
     for email, name, role in PEOPLE:

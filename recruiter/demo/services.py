@@ -11,6 +11,7 @@ from ..auth.services import create_user
 from ..extensions import db
 from ..models import Application, Opening, Role, Stage, StageChange, User, utcnow
 from ..openings.services import find_or_create_candidate
+from ..pool.services import give_consent, tag_silver_medalist
 
 DEMO_PASSWORD = "recruiter-demo-password"  # noqa: S105 (demo data only, printed on load)  # nosec B105
 
@@ -69,6 +70,29 @@ STAGES = [
 ]
 
 
+# Strengths and skills for the runners-up the demo keeps in the pool, by opening title.
+POOL_TAGS = {
+    "Backend Engineer (Python)": ("Clear API design; calm in incidents.", ["python", "postgresql"]),
+    "Site Reliability Engineer": ("Automates everything twice.", ["kubernetes", "terraform"]),
+    "Product Designer": ("Research-led, lovely prototypes.", ["figma", "user research"]),
+    "Data Analyst": ("Asks the right question before the query.", ["sql", "python"]),
+    "Frontend Engineer": ("Accessible, fast interfaces.", ["typescript", "react"]),
+    "Engineering Manager": ("Grew a team of six; honest one-to-ones.", ["leadership", "python"]),
+    "Customer Success Lead": ("Turned round two unhappy accounts.", ["onboarding", "sql"]),
+    "Technical Writer": ("Docs people actually read.", ["writing", "python"]),
+}
+
+
+ROLE_FAMILIES = {
+    "Platform": "engineering",
+    "Web": "engineering",
+    "Design": "design",
+    "Growth": "data",
+    "Support": "customer success",
+    "Docs": "technical writing",
+}
+
+
 class DatabaseNotEmpty(Exception):
     """Demo data goes only into an empty database."""
 
@@ -119,4 +143,33 @@ def load_demo(seed: int = 7) -> dict[str, int]:
                 )
             )
     db.session.flush()
-    return {"users": len(users), "openings": len(openings), "candidates": 40}
+    pooled = pool_finalists(openings)
+    return {"users": len(users), "openings": len(openings), "candidates": 40, "pooled": pooled}
+
+
+def pool_finalists(openings: list[Opening]) -> int:
+    """Keep each opening's finalists in the pool, most of them with consent given.
+
+    Needs a request context (links in the consent requests are absolute). Flush only.
+    """
+    finalists = [
+        a
+        for opening in openings
+        for a in opening.applications
+        if a.stage in (Stage.FINAL, Stage.OFFER)
+    ]
+    for number, application in enumerate(finalists):
+        strengths, skills = POOL_TAGS[application.opening.title]
+        entry = tag_silver_medalist(
+            application,
+            application.opening.owner,
+            strengths=strengths,
+            skills=skills,
+            role_family=ROLE_FAMILIES[application.opening.team],
+            seniority="senior" if number % 2 else "mid",
+            locations=application.candidate.location,
+            rating=4 + number % 2,
+        )
+        if number % 4:  # one in four is still waiting to answer
+            give_consent(entry)
+    return len(finalists)

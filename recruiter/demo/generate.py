@@ -45,7 +45,7 @@ from ..models import (
     User,
     utcnow,
 )
-from .services import DEMO_PASSWORD, LAST, OPENINGS, PEOPLE, ZONES, DatabaseNotEmpty
+from .services import DEMO_PASSWORD, FIRST, LAST, OPENINGS, PEOPLE, ZONES, DatabaseNotEmpty
 
 CHUNK = 20_000
 DAY = 86_400.0
@@ -62,26 +62,7 @@ MORE_MANAGERS = [
     ("priya.nair@acme.example", "Priya Nair"),
 ]
 FIRST_NAMES = [
-    "Aisha",
-    "Ben",
-    "Chen",
-    "Dara",
-    "Elif",
-    "Femi",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Kemal",
-    "Lucía",
-    "Mina",
-    "Noah",
-    "Olga",
-    "Pavel",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tariq",
+    *FIRST,
     "Uma",
     "Victor",
     "Wen",

@@ -74,7 +74,7 @@ def data_set(n: int) -> Path:
     building = path.with_suffix(".building")
     for leftover in DATA.glob(building.name + "*"):
         leftover.unlink()
-    env = {**os.environ, "RECRUITER_SQLALCHEMY_DATABASE_URI": f"sqlite:///{building}"}
+    env = {**os.environ, **app_env(building)}
     flask = [str(BIN / "flask"), "--app", "recruiter"]
     log(f"generating {n:,} applications (seed {SEED}) ...")
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603

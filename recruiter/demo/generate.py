@@ -676,7 +676,8 @@ class Generator:
                     skill=mine[0], stage=reached, title=plan["title"]
                 )
                 place = plan["location"]
-                locations = place if rng.random() < 0.6 else f"{place}, Remote"
+                remote = "Remote" in place or rng.random() < 0.6
+                locations = place if remote else f"{place}, Remote"
                 tagged = at + 60
                 if rng.random() < CONSENT_GIVEN_SHARE:
                     given += 1

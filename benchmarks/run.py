@@ -219,7 +219,9 @@ def measure_pages(n: int, database: Path, with_rps: bool) -> tuple[dict, float |
     """p95 (and rps, at the large size) of every built page; and the workers' peak RSS."""
     from recruiter import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "x"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": secrets.token_hex(32)}
+    )
     urls = page_urls(app)
     results: dict[str, dict | None] = {}
     with gunicorn("wsgi:app", app_env(database)) as (base, master):

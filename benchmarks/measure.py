@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 import subprocess
 import sys
@@ -24,8 +25,7 @@ from recruiter.models import (
 )
 from recruiter.outbox.delivery import deliver_due, to_mail_message
 from recruiter.outbox.services import queue_email
-from recruiter.rejections.services import default_note, reject_application
-from recruiter.rejections.wording import check_note
+from recruiter.rejections.services import bulk_reject, load_for_bulk, stage_default
 
 from .pages import MANAGER
 
@@ -35,18 +35,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def bench_config(database: Path, **extra) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-        "SECRET_KEY": "bench-secret-key",
+        "SECRET_KEY": "bench-" + secrets.token_hex(16),
         "MAIL_SERVER": None,
         **extra,
     }
 
 
 def bulk_reject_1000_s(database: Path) -> float:
-    """Seconds to reject 1,000 applications of one opening through the service layer.
+    """Seconds to reject 1,000 applications of one opening with issue 3's bulk service.
 
-    The wording check, the rejection, the stage change and the outbox message for each. Set-up
+    What the bulk view's "send" does: load the selected applications (locked), then
+    ``bulk_reject`` with the interview stage's default template and reason: each note filled,
+    wording-checked, the rejection, the stage change and the outbox message for each. Set-up
     (a new opening with 1,000 candidates at interview) is not timed; everything is rolled back
-    so the cached data set stays as generated. (The bulk service of issue 3 replaces the loop.)
+    so the cached data set stays as generated.
     """
     app = create_app(bench_config(database))
     with app.app_context():
@@ -62,17 +64,24 @@ def bulk_reject_1000_s(database: Path) -> float:
             applications.append(application)
         db.session.flush()
         ids = [a.id for a in applications]
+        template, reason = stage_default(Stage.INTERVIEW)
+        if template is None or reason is None:
+            raise RuntimeError("no default template and reason for the interview stage")
+        subject, body = template.subject, template.body
         db.session.expire_all()
         started = time.perf_counter()
-        for application_id in ids:
-            application = db.session.get(Application, application_id)
-            subject, body = default_note(application, maria)
-            check_note(body)
-            reject_application(application, maria, subject, body, "Bench: another finalist.")
+        loaded = load_for_bulk(opening, ids, lock=True)
+        results = bulk_reject(
+            loaded, maria, subject, body, reason=reason, template=template, internal_reason="Bench"
+        )
         db.session.flush()
         seconds = time.perf_counter() - started
+        scheduled = sum(r.ok for r in results)
         db.session.rollback()
         db.engine.dispose()
+    if scheduled != len(ids):
+        outcomes = {r.outcome for r in results if not r.ok}
+        raise RuntimeError(f"bulk rejection scheduled {scheduled} of {len(ids)}: {outcomes}")
     return seconds
 
 

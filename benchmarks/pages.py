@@ -35,15 +35,14 @@ class Page:
     args: Callable[[Ids], dict]
 
 
-# name -> page. Endpoints of pages still being built elsewhere are the expected names; fix the
-# one line if the feature chose another.
+# name -> page. The pool search is the pool's index page with a skill filter and words; the
+# matches for a new opening are the pool panel of a small OPEN opening's page (the app has no
+# separate matches page: services.matches_for_opening runs while that page renders).
 PAGES: dict[str, Page] = {
     "pipeline": Page(MANAGER, "openings.show", lambda ids: {"opening_id": ids.big_opening}),
-    "no_ghosting": Page(MANAGER, "rejections.waiting", lambda ids: {}),  # issue 3
-    "pool_search": Page(
-        RECRUITER, "pool.search", lambda ids: {"skill": "python", "q": "backend"}
-    ),  # issue 5
-    "matches": Page(MANAGER, "pool.matches", lambda ids: {"opening_id": ids.new_opening}),  # 5
+    "no_ghosting": Page(MANAGER, "rejections.waiting", lambda ids: {}),
+    "pool_search": Page(RECRUITER, "pool.index", lambda ids: {"skills": "python", "q": "backend"}),
+    "matches": Page(MANAGER, "openings.show", lambda ids: {"opening_id": ids.new_opening}),
     "candidate": Page(MANAGER, "candidates.show", lambda ids: {"candidate_id": ids.candidate}),
     "desk": Page(MANAGER, "desk.index", lambda ids: {}),
     "team_desk": Page(RECRUITER, "desk.index", lambda ids: {}),

@@ -11,7 +11,6 @@ per wrk run), BENCH_WORKER_CLASS ("gthread"), BENCH_THREADS (4).
 from __future__ import annotations
 
 import hashlib
-import http.cookiejar
 import json
 import os
 import re
@@ -74,7 +73,7 @@ def data_set(n: int) -> Path:
     building = path.with_suffix(".building")
     for leftover in DATA.glob(building.name + "*"):
         leftover.unlink()
-    env = {**os.environ, "RECRUITER_SQLALCHEMY_DATABASE_URI": f"sqlite:///{building}"}
+    env = {**os.environ, **app_env(building)}
     flask = [str(BIN / "flask"), "--app", "recruiter"]
     log(f"generating {n:,} applications (seed {SEED}) ...")
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603
@@ -145,23 +144,43 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def sign_in(base: str, email: str) -> str:
-    """A real sign-in: GET the form, POST it with its CSRF token; returns the Cookie header."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    form = opener.open(base + "/login", timeout=30).read().decode()
+    """A real sign-in: GET the form, POST it with its CSRF token; returns the Cookie header.
+
+    The app marks its cookies Secure outside development (it is meant to sit behind TLS), and
+    a cookie jar would not send those back over plain loopback HTTP, so the cookies are
+    carried by hand.
+    """
+    cookies: dict[str, str] = {}
+
+    def keep(headers) -> None:
+        for header in headers.get_all("Set-Cookie") or []:
+            name, _, value = header.split(";", 1)[0].partition("=")
+            cookies[name.strip()] = value.strip()
+
+    def cookie_header() -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with opener.open(base + "/login", timeout=30) as response:
+        keep(response.headers)
+        form = response.read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
     data = {"email": email, "password": PASSWORD}
     if token:
         data["csrf_token"] = token.group(1)
+    request = urllib.request.Request(  # noqa: S310 (our own loopback server)
+        base + "/login", urllib.parse.urlencode(data).encode(), headers=cookie_header()
+    )
     try:
-        opener.open(base + "/login", urllib.parse.urlencode(data).encode(), timeout=30)
+        with opener.open(request, timeout=30) as response:
+            keep(response.headers)
     except urllib.error.HTTPError as error:
         if error.code != 302:
             raise
-    cookies = {c.name: c.value for c in jar}
+        keep(error.headers)
     if "session" not in cookies:
         raise RuntimeError(f"sign-in as {email} failed")
-    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return cookie_header()["Cookie"]
 
 
 def check_page(base: str, path: str, cookie: str) -> None:
@@ -219,7 +238,9 @@ def measure_pages(n: int, database: Path, with_rps: bool) -> tuple[dict, float |
     """p95 (and rps, at the large size) of every built page; and the workers' peak RSS."""
     from recruiter import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "x"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": secrets.token_hex(32)}
+    )
     urls = page_urls(app)
     results: dict[str, dict | None] = {}
     with gunicorn("wsgi:app", app_env(database)) as (base, master):

@@ -11,10 +11,12 @@ from recruiter.extensions import db
 from recruiter.models import (
     Application,
     Candidate,
+    ConsentState,
     MessageStatus,
     Opening,
     OutboxMessage,
     Rejection,
+    SilverMedalist,
     Stage,
     StageChange,
     User,
@@ -110,6 +112,30 @@ def test_generated_data_is_browsable(empty_app):
     assert client.get(f"/candidates/{candidate_id}").status_code == 200
 
 
+def test_generate_fills_the_pool(empty_app):
+    result = empty_app.test_cli_runner().invoke(args=["demo", "generate", "--applications", str(N)])
+    assert "Pool: 100 silver medalists" in result.output
+    with empty_app.app_context():
+        # 5% of applications, one entry per candidate, each rejected after an interview.
+        assert count(SilverMedalist) == N * 5 // 100
+        given = count(SilverMedalist, SilverMedalist.consent_state == ConsentState.GIVEN)
+        assert 0.7 * N * 5 // 100 <= given < N * 5 // 100
+        entry = db.session.scalar(select(SilverMedalist).limit(1))
+        assert entry.application.stage == Stage.REJECTED
+        assert entry.application.candidate_id == entry.candidate_id
+        assert entry.stage_reached in (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
+        assert entry.skills and entry.strengths and entry.role_family
+        assert entry.vouched_by_id == entry.opening.owner_id
+    client = empty_app.test_client()
+    client.post(
+        "/login", data={"email": "riya.shah@acme.example", "password": "recruiter-demo-password"}
+    )
+    # The full-text index holds the generated entries: the pool search finds them.
+    page = client.get("/pool/?skills=python&q=backend")
+    assert page.status_code == 200
+    assert "<mark>" in page.text
+
+
 def test_generate_refuses_a_database_with_data(runner, app):
     result = runner.invoke(args=["demo", "generate", "--applications", "100"])
     assert result.exit_code != 0
@@ -127,5 +153,6 @@ def test_generate_on_postgresql(postgres_url):
         assert count(Application) == 300
         assert count(Rejection) == count(Application, Application.stage == Stage.REJECTED)
         assert count(Application, ~Application.stage_changes.any()) == 0
+        assert count(SilverMedalist) == 15
         db.session.remove()
         db.engine.dispose()

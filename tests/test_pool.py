@@ -26,6 +26,7 @@ from recruiter.models import (
     User,
     utcnow,
 )
+from recruiter.pool import services as pool_services
 from recruiter.pool.services import (
     AlreadyPooled,
     NotTaggable,
@@ -478,6 +479,26 @@ def test_matches_rank_with_reasons(app, client, auth, searchable):
     auth.login()
     page = client.get(f"/openings/{opening_id}").get_data(as_text=True)
     assert "best matches" in page and "skills in the title: kubernetes" in page
+
+
+def test_a_big_pool_is_matched_from_a_short_list(app, searchable, monkeypatch):
+    """Above MATCH_FULL_SCAN_UP_TO entries only a short list is scored: same ranking."""
+    with app.test_request_context():
+        opening = Opening(
+            title="Senior Kubernetes Engineer",
+            team="Platform",
+            location="Berlin",
+            owner=user("manager"),
+        )
+        db.session.add(opening)
+        db.session.commit()
+        everyone = matches_for_opening(opening)
+        monkeypatch.setattr(pool_services, "MATCH_FULL_SCAN_UP_TO", 0)
+        short = matches_for_opening(opening)
+        assert [(m.entry.id, m.reasons) for m in short] == [
+            (m.entry.id, m.reasons) for m in everyone
+        ]
+        assert short and "skills in the title: kubernetes" in short[0].reasons
 
 
 def test_hire_fell_through_calls_the_runners_up(app, client, auth, pipeline):

@@ -12,7 +12,10 @@ The shape, for N applications (seeded, so the same N and seed give the same data
   opening 1 is open, owned by María López, with 500 applications (the pipeline benchmark);
 - about N/2 candidates, each applying to about two openings;
 - every application with its stage history; closed and filled openings hold only decided
-  applications, mostly rejected; every rejection has its note, sent.
+  applications, mostly rejected; every rejection has its note, sent;
+- 5% of applications' candidates in the silver-medalist pool (rejected after at least an
+  interview), 85% with consent given, with skills from a small vocabulary and strengths text;
+  on SQLite the full-text index fills itself from the insert triggers.
 """
 
 from __future__ import annotations
@@ -41,8 +44,11 @@ from ..models import (
     OutboxMessage,
     Rejection,
     Role,
+    SilverMedalist,
+    Skill,
     StageChange,
     User,
+    silver_medalist_skill,
     utcnow,
 )
 from .services import DEMO_PASSWORD, FIRST, LAST, OPENINGS, PEOPLE, ZONES, DatabaseNotEmpty
@@ -135,6 +141,7 @@ OPEN_MIX = [
     ("withdrawn", 3),
 ]
 LADDER = ["applied", "screen", "interview", "final", "offer"]
+POOLABLE = ("interview", "final", "offer")
 MESSAGE_COLUMNS = [
     *("id", "recipient", "subject", "text_body", "html_body", "status", "message_id_header"),
     *("candidate_id", "attempts", "last_error", "transport", "created_at", "send_after"),
@@ -144,6 +151,26 @@ REJECTION_COLUMNS = [
     *("id", "application_id", "author_id", "internal_reason", "subject", "body", "message_id"),
     "created_at",
 ]
+# Opening title -> (role family, skills its silver medalists tend to have).
+ROLE_SKILLS = {
+    "Backend Engineer (Python)": ("backend", ["python", "django", "flask", "postgresql", "sql"]),
+    "Site Reliability Engineer": ("sre", ["kubernetes", "terraform", "aws", "python", "go"]),
+    "Product Designer": ("design", ["figma", "ux research", "prototyping", "design systems"]),
+    "Data Analyst": ("data", ["sql", "python", "statistics", "dbt", "tableau"]),
+    "Frontend Engineer": ("frontend", ["react", "typescript", "css", "accessibility"]),
+    "Engineering Manager": ("engineering management", ["hiring", "coaching", "python", "go"]),
+    "Customer Success Lead": ("customer success", ["onboarding", "salesforce", "coaching"]),
+    "Technical Writer": ("writing", ["technical writing", "docs as code", "markdown"]),
+}
+STRENGTHS = [
+    "Strong {skill} fundamentals; explained trade-offs clearly in the {stage} round.",
+    "Thoughtful about {skill} at scale; a close second to the hire for the {title} role.",
+    "Great collaborator, curious, shipped a backend migration with {skill} end to end.",
+    "Excellent {skill} take-home; the team wanted them, the timing did not work out.",
+    "Calm under pressure, mentors others, deep {skill} experience from a previous role.",
+]
+SENIORITIES = ["junior", "mid", "mid", "senior", "senior", "lead", "principal"]
+CONSENT_GIVEN_SHARE = 0.85
 EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 (naive UTC, the stored form)
 
 
@@ -361,6 +388,9 @@ class Generator:
         self.counts = Counts()
         self.n_candidates = max(1, applications // 2)
         self.n_openings = max(1, applications // 100)
+        # candidate id -> (application id, opening plan, stage reached, rejected at), the
+        # first interview-or-later rejection of each candidate: who may be pooled.
+        self.poolable: dict[int, tuple[int, dict, str, float]] = {}
 
     def run(self) -> Counts:
         """Rows in foreign-key order (PostgreSQL checks each row), so candidates come before
@@ -528,6 +558,8 @@ class Generator:
                     previous = stage
                 if final == "rejected":
                     rejections.append((app_id, candidate_id, plan, at, stamp))
+                    if reached in POOLABLE and candidate_id not in self.poolable:
+                        self.poolable[candidate_id] = (app_id, plan, reached, at)
                 yield (app_id, candidate_id, plan["id"], final, applied_stamp, stamp)
 
     def write_history(self, stage_changes: list[tuple]) -> None:
@@ -599,9 +631,62 @@ class Generator:
     # -- pool -----------------------------------------------------------------------------
 
     def pool(self) -> None:
-        """5% of applications in the silver-medalist pool, once the pool exists (issue 5)."""
+        """5% of applications' candidates in the pool, each with skills and strengths."""
+        rng, ts, now = self.rng, self.ts, self.now
+        wanted = min(len(self.poolable), int(self.n * POOL_SHARE))
+        sources = self.poolable
+        chosen = sorted(rng.sample(sorted(sources), wanted))
+        vocabulary = sorted({skill for _, skills in ROLE_SKILLS.values() for skill in skills})
+        skill_ids = {name: i for i, name in enumerate(vocabulary, start=1)}
+        self.w.insert(Skill.__table__, ["id", "name"], [(i, n) for n, i in skill_ids.items()])
+        consent_days = 730
+        links: list[tuple[int, int]] = []
+        given = 0
+
+        def rows() -> Iterator[tuple]:
+            nonlocal given
+            for entry_id, candidate_id in enumerate(chosen, start=1):
+                app_id, plan, reached, at = sources[candidate_id]
+                family, skills = ROLE_SKILLS.get(plan["title"], ("", vocabulary))
+                mine = rng.sample(skills, min(len(skills), rng.randint(2, 3)))
+                if rng.random() < 0.2:
+                    mine.append(vocabulary[rng.randrange(len(vocabulary))])
+                mine = sorted(set(mine))
+                links.extend((entry_id, skill_ids[name]) for name in mine)
+                strengths = STRENGTHS[rng.randrange(len(STRENGTHS))].format(
+                    skill=mine[0], stage=reached, title=plan["title"]
+                )
+                place = plan["location"]
+                remote = "Remote" in place or rng.random() < 0.6
+                locations = place if remote else f"{place}, Remote"
+                tagged = at + 60
+                if rng.random() < CONSENT_GIVEN_SHARE:
+                    given += 1
+                    consented = min(now - DAY, tagged + rng.uniform(1, 14) * DAY)
+                    state = "given"
+                    given_at, expires = ts(consented), ts(consented + consent_days * DAY)
+                    due = ts(consented + 90 * DAY)
+                else:
+                    state, given_at, expires, due = "pending", None, None, None
+                document = "\n".join([strengths, " ".join(mine), family])
+                yield (
+                    *(entry_id, candidate_id, app_id, plan["id"], reached, plan["owner"][0]),
+                    *(strengths, family, SENIORITIES[rng.randrange(len(SENIORITIES))]),
+                    *(locations, rng.randint(3, 5), state, ts(tagged), given_at, expires),
+                    *(3, due, document, ts(tagged)),
+                )
+
+        columns = [
+            *("id", "candidate_id", "application_id", "opening_id", "stage_reached"),
+            *("vouched_by_id", "strengths", "role_family", "seniority", "locations", "rating"),
+            *("consent_state", "consent_requested_at", "consent_given_at", "consent_expires_at"),
+            *("cadence_months", "next_touch_due", "search_document", "created_at"),
+        ]
+        self.counts.pool = self.w.insert(SilverMedalist.__table__, columns, rows())
+        self.w.insert(silver_medalist_skill, ["silver_medalist_id", "skill_id"], links)
+        sources.clear()
         self.counts.notes.append(
-            f"Pool: not built yet, skipped (will hold {POOL_SHARE:.0%} of applications)."
+            f"Pool: {self.counts.pool:,} silver medalists ({given:,} with consent given)."
         )
 
 

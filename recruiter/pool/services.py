@@ -33,6 +33,7 @@ from ..models import (
     StageChange,
     Touch,
     User,
+    silver_medalist_skill,
     utcnow,
 )
 from ..outbox.services import cancel_queued_for, queue_email
@@ -657,10 +658,24 @@ def opening_words(opening: Opening) -> set[str]:
     return {w.lower() for w in (opening.title + " " + opening.team).replace("/", " ").split()}
 
 
+#: Above this many entries in the pool the matches are scored on a short list (see below).
+MATCH_FULL_SCAN_UP_TO = 2000
+#: How many entries each source of the short list may contribute.
+MATCH_SHORT_LIST = 200
+
+
 def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     """The pooled candidates who fit the opening best, with why. Points: 3 per skill named in
     the title or team, 2 for the role family, 1 for seniority, 1 for location, up to 2 for
-    text relevance of the title, and the rating as a tie-breaker."""
+    text relevance of the title, and the rating as a tie-breaker.
+
+    A small pool is scored entry by entry. A big one (a large company's pool holds tens of
+    thousands) is first narrowed in SQL to a short list: the entries with the most skills
+    named in the title, those of a matching role family, and the best full-text matches,
+    each best rated first and a few hundred at most; only those are loaded and scored.
+    Whoever is left out has no skill, family or strong text match, so at most the seniority
+    and location points, and would not make the top five of a big pool.
+    """
     words = opening_words(opening)
     query = contactable_pool(select(SilverMedalist).options(selectinload(SilverMedalist.skills)))
     query = query.where(
@@ -669,6 +684,13 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
         )
     )
     text_scores = text_relevance(opening)
+    pool_size = db.session.scalar(
+        select(func.count())
+        .select_from(SilverMedalist)
+        .where(SilverMedalist.consent_state == ConsentState.GIVEN)
+    )
+    if pool_size > MATCH_FULL_SCAN_UP_TO:
+        query = query.where(SilverMedalist.id.in_(short_list(words, text_scores)))
     found: list[Match] = []
     for entry in db.session.scalars(query):
         match = score_entry(entry, opening, words, text_scores)
@@ -676,6 +698,57 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
             found.append(match)
     found.sort(key=lambda m: (m.score, m.entry.rating), reverse=True)
     return found[:limit]
+
+
+def title_skills(words: set[str]) -> list[int]:
+    """Ids of the vocabulary's skills that score_entry counts as named in the title."""
+    title = " ".join(sorted(words))
+    return [
+        skill_id
+        for skill_id, name in db.session.execute(select(Skill.id, Skill.name))
+        if name in words or f" {name} " in f" {title} "
+    ]
+
+
+def family_matches(words: set[str]):
+    """SQL for score_entry's role-family rule: a word starts with the family's first five
+    letters, or the family starts with the word's."""
+    family = SilverMedalist.role_family
+    tests = []
+    for word in words:
+        prefixes = [word[:k] for k in range(1, min(5, len(word)) + 1)]
+        tests.append(func.substr(family, 1, 5).in_(prefixes))
+        tests.append(func.substr(family, 1, len(word[:5])) == word[:5])
+    return and_(family != "", or_(*tests))
+
+
+def short_list(words: set[str], text_scores: dict[int, float]) -> list[int]:
+    """Entry ids worth scoring for an opening in a big pool (a few hundred at most)."""
+    ids: set[int] = set()
+    referable = contactable_pool(select(SilverMedalist.id))
+    skill_ids = title_skills(words)
+    if skill_ids:
+        link = silver_medalist_skill.c
+        ids.update(
+            db.session.scalars(
+                referable.join(silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id)
+                .where(link.skill_id.in_(skill_ids))
+                .group_by(SilverMedalist.id)
+                .order_by(func.count().desc(), SilverMedalist.rating.desc())
+                .limit(MATCH_SHORT_LIST)
+            )
+        )
+    if words:
+        ids.update(
+            db.session.scalars(
+                referable.where(family_matches(words))
+                .order_by(SilverMedalist.rating.desc())
+                .limit(MATCH_SHORT_LIST)
+            )
+        )
+    best_text = sorted(text_scores, key=text_scores.__getitem__, reverse=True)
+    ids.update(best_text[:MATCH_SHORT_LIST])
+    return sorted(ids)
 
 
 def text_relevance(opening: Opening) -> dict[int, float]:

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from re import _constants as sre
+from re import _parser as sre_parse
+from re._casefix import _EXTRA_CASES
 from types import MappingProxyType
 
 #: category key -> (label shown to the manager, legal: must be fixed before sending)
@@ -66,13 +69,19 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    """One compiled rule from ``phrases.json``."""
+    """One compiled rule from ``phrases.json``.
+
+    ``needles``: strings (in ``folded`` form) of which every match contains at least one, so
+    a note that contains none of them is not searched with the rule's regex; None when no
+    such strings could be worked out. It is only a shortcut: the findings are the same.
+    """
 
     regex: re.Pattern[str]
     category: str
     why: str
     suggestion: str
     example: str
+    needles: tuple[str, ...] | None = None
 
     def find(self, text: str) -> Iterable[Finding]:
         """Every match of this rule in ``text``."""
@@ -109,12 +118,100 @@ def expand(pattern: str) -> str:
     return rf"(?<!\w)(?:{''.join(out)})(?!\w)"
 
 
+# -- The shortcut: which rules can match a note at all ---------------------------------------
+#
+# Checking a note runs every rule's regex over it, and there are over a hundred; a bulk
+# rejection checks a thousand notes. Each rule needs some literal text (a word of it, or one
+# of a few words); a rule none of whose words is in the note cannot match, so its regex is
+# skipped. Case-insensitive matching is compared on lower-cased text with every non-word
+# character as one marker, so "sub-par" and "sub par" fold alike; characters that Python's
+# regex engine case-folds in other ways (dotless i, long s, Greek and Cyrillic variants, the
+# dotted capital I) turn the shortcut off for that note or rule.
+
+_NON_WORD = re.compile(r"\W")
+_ODD_CASE = frozenset(
+    chr(code) for key, extra in _EXTRA_CASES.items() for code in (key, *extra) if code > 127
+) | {"\u0130"}
+
+
+def folded(text: str) -> str | None:
+    """``text`` lower-cased, each non-word character as NUL; None when the fold is unsafe."""
+    lowered = text.lower()
+    if len(lowered) != len(text) or not _ODD_CASE.isdisjoint(lowered):
+        return None
+    return _NON_WORD.sub("\0", lowered)
+
+
+def _needles(items) -> set[str] | None:
+    """Strings of which every match of the parsed ``items`` contains one (or None).
+
+    From each required part (a run of literal characters, a group, each branch of an
+    alternation, a repeat of at least one) the set whose shortest string is longest is kept.
+    """
+    best: set[str] | None = None
+    best_length = 0
+    items = list(items)
+    i = 0
+    while i < len(items):
+        op, av = items[i]
+        found: set[str] | None = None
+        if op is sre.LITERAL:
+            run = []
+            while i < len(items) and items[i][0] is sre.LITERAL:
+                run.append(chr(items[i][1]))
+                i += 1
+            found = {"".join(run)}
+            i -= 1
+        elif op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, pattern = av
+            found = None if (add_flags or del_flags) else _needles(pattern)
+        elif op is sre.BRANCH:
+            found = set()
+            for alternative in av[1]:
+                more = _needles(alternative)
+                if more is None:
+                    found = None
+                    break
+                found |= more
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            found = _needles(av[2])
+        i += 1
+        if found:
+            length = min(len(needle) for needle in found)
+            if length > best_length:
+                best, best_length = found, length
+    return best
+
+
+def needles_of(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The folded needles of a compiled rule, or None when none are known (always search)."""
+    found = _needles(sre_parse.parse(regex.pattern, regex.flags))
+    if not found:
+        return None
+    folds = [folded(needle) for needle in found]
+    if any(fold is None or not fold for fold in folds):
+        return None
+    return tuple(sorted(set(folds)))  # type: ignore[arg-type]
+
+
 def compile_rule(data: Mapping[str, str]) -> Rule:
     """Check and compile one rule read from the JSON file."""
     if data["category"] not in CATEGORIES:
         raise ValueError(f"unknown category {data['category']!r} in rule {data['pattern']!r}")
     regex = re.compile(expand(data["pattern"]), re.IGNORECASE)
-    return Rule(regex, data["category"], data["why"], data["suggestion"], data.get("example", ""))
+    return Rule(
+        regex,
+        data["category"],
+        data["why"],
+        data["suggestion"],
+        data.get("example", ""),
+        needles_of(regex),
+    )
+
+
+def may_match(rule: Rule, fold: str | None) -> bool:
+    """False only when the rule certainly cannot match the note whose fold is ``fold``."""
+    return fold is None or rule.needles is None or any(n in fold for n in rule.needles)
 
 
 @cache
@@ -130,7 +227,10 @@ def _overlaps(finding: Finding, kept: list[Finding]) -> bool:
 
 def check_note(text: str) -> list[Finding]:
     """The risky phrases in ``text``, in order; of overlapping matches only the longest is kept."""
-    found = [finding for rule in load_rules() for finding in rule.find(text)]
+    fold = folded(text)
+    found = [
+        finding for rule in load_rules() if may_match(rule, fold) for finding in rule.find(text)
+    ]
     # Longest first; on a tie a blocking finding beats a tone one, then the earlier one wins.
     found.sort(key=lambda f: (f.start - f.end, not f.blocking, f.start))
     kept: list[Finding] = []

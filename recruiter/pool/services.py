@@ -433,6 +433,10 @@ def due_follow_ups(user: User | None = None, now: datetime | None = None) -> Sel
     )
     if user is not None:
         query = query.where(SilverMedalist.vouched_by_id == user.id)
+    # The due list shows each entry's candidate and vouching manager: load them with it.
+    query = query.options(
+        selectinload(SilverMedalist.candidate), selectinload(SilverMedalist.vouched_by)
+    )
     return query.order_by(SilverMedalist.paused.desc(), SilverMedalist.next_touch_due)
 
 
@@ -677,7 +681,11 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     and location points, and would not make the top five of a big pool.
     """
     words = opening_words(opening)
-    query = contactable_pool(select(SilverMedalist).options(selectinload(SilverMedalist.skills)))
+    query = contactable_pool(
+        select(SilverMedalist).options(
+            selectinload(SilverMedalist.skills), selectinload(SilverMedalist.candidate)
+        )
+    )
     query = query.where(
         ~SilverMedalist.candidate_id.in_(
             select(Application.candidate_id).where(Application.opening_id == opening.id)
@@ -867,6 +875,7 @@ def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:
                 SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),
             )
             .order_by(SilverMedalist.rating.desc(), SilverMedalist.created_at)
+            .options(selectinload(SilverMedalist.candidate))
         )
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import record_event
@@ -659,9 +659,9 @@ def opening_words(opening: Opening) -> set[str]:
 
 
 #: Above this many entries in the pool the matches are scored on a short list (see below).
-MATCH_FULL_SCAN_UP_TO = 2000
+MATCH_FULL_SCAN_UP_TO = 200
 #: How many entries each source of the short list may contribute.
-MATCH_SHORT_LIST = 200
+MATCH_SHORT_LIST = 60
 
 
 def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
@@ -690,7 +690,8 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
         .where(SilverMedalist.consent_state == ConsentState.GIVEN)
     )
     if pool_size > MATCH_FULL_SCAN_UP_TO:
-        query = query.where(SilverMedalist.id.in_(short_list(words, text_scores)))
+        ids = short_list(words, text_scores, opening.location.strip().lower())
+        query = query.where(SilverMedalist.id.in_(ids))
     found: list[Match] = []
     for entry in db.session.scalars(query):
         match = score_entry(entry, opening, words, text_scores)
@@ -722,10 +723,16 @@ def family_matches(words: set[str]):
     return and_(family != "", or_(*tests))
 
 
-def short_list(words: set[str], text_scores: dict[int, float]) -> list[int]:
-    """Entry ids worth scoring for an opening in a big pool (a few hundred at most)."""
+def short_list(words: set[str], text_scores: dict[int, float], place: str) -> list[int]:
+    """Entry ids worth scoring for an opening in a big pool (a few hundred at most): from each
+    source, those who would also score the location point first, then the best rated."""
     ids: set[int] = set()
     referable = contactable_pool(select(SilverMedalist.id))
+    where = func.lower(SilverMedalist.locations)
+    tests = [func.instr(where, "remote") > 0]
+    if place:
+        tests.append(func.instr(where, place) > 0)
+    location_first = case((or_(*tests), 1), else_=0).desc()
     skill_ids = title_skills(words)
     if skill_ids:
         link = silver_medalist_skill.c
@@ -734,7 +741,7 @@ def short_list(words: set[str], text_scores: dict[int, float]) -> list[int]:
                 referable.join(silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id)
                 .where(link.skill_id.in_(skill_ids))
                 .group_by(SilverMedalist.id)
-                .order_by(func.count().desc(), SilverMedalist.rating.desc())
+                .order_by(func.count().desc(), location_first, SilverMedalist.rating.desc())
                 .limit(MATCH_SHORT_LIST)
             )
         )
@@ -742,7 +749,7 @@ def short_list(words: set[str], text_scores: dict[int, float]) -> list[int]:
         ids.update(
             db.session.scalars(
                 referable.where(family_matches(words))
-                .order_by(SilverMedalist.rating.desc())
+                .order_by(location_first, SilverMedalist.rating.desc())
                 .limit(MATCH_SHORT_LIST)
             )
         )

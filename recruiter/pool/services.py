@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..audit.services import record_event
 from ..candidates.links import external_link
@@ -425,7 +425,10 @@ def due_follow_ups(user: User | None = None, now: datetime | None = None) -> Sel
     """Entries whose touch is due, or who replied and wait for an answer; ``user``'s only
     when given. Replies first, then the longest overdue."""
     now = now or utcnow()
-    query = contactable_pool(select(SilverMedalist)).where(
+    # The candidate is joined already (contactable): load it from the same row.
+    query = contactable_pool(
+        select(SilverMedalist).options(contains_eager(SilverMedalist.candidate))
+    ).where(
         or_(
             SilverMedalist.paused.is_(True),
             and_(SilverMedalist.next_touch_due <= now, SilverMedalist.paused.is_(False)),
@@ -677,7 +680,11 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     and location points, and would not make the top five of a big pool.
     """
     words = opening_words(opening)
-    query = contactable_pool(select(SilverMedalist).options(selectinload(SilverMedalist.skills)))
+    query = contactable_pool(
+        select(SilverMedalist).options(
+            selectinload(SilverMedalist.skills), contains_eager(SilverMedalist.candidate)
+        )
+    )
     query = query.where(
         ~SilverMedalist.candidate_id.in_(
             select(Application.candidate_id).where(Application.opening_id == opening.id)
@@ -869,6 +876,8 @@ def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:
     return list(
         db.session.scalars(
             select(SilverMedalist)
+            .join(SilverMedalist.candidate)
+            .options(contains_eager(SilverMedalist.candidate))
             .where(
                 SilverMedalist.opening_id == opening.id,
                 SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..audit.services import record_event
 from ..candidates.links import external_link
@@ -425,7 +425,10 @@ def due_follow_ups(user: User | None = None, now: datetime | None = None) -> Sel
     """Entries whose touch is due, or who replied and wait for an answer; ``user``'s only
     when given. Replies first, then the longest overdue."""
     now = now or utcnow()
-    query = contactable_pool(select(SilverMedalist)).where(
+    # The candidate is joined already (contactable): load it from the same row.
+    query = contactable_pool(
+        select(SilverMedalist).options(contains_eager(SilverMedalist.candidate))
+    ).where(
         or_(
             SilverMedalist.paused.is_(True),
             and_(SilverMedalist.next_touch_due <= now, SilverMedalist.paused.is_(False)),
@@ -433,10 +436,8 @@ def due_follow_ups(user: User | None = None, now: datetime | None = None) -> Sel
     )
     if user is not None:
         query = query.where(SilverMedalist.vouched_by_id == user.id)
-    # The due list shows each entry's candidate and vouching manager: load them with it.
-    query = query.options(
-        selectinload(SilverMedalist.candidate), selectinload(SilverMedalist.vouched_by)
-    )
+    # The due list also shows each entry's vouching manager: load them in one query.
+    query = query.options(selectinload(SilverMedalist.vouched_by))
     return query.order_by(SilverMedalist.paused.desc(), SilverMedalist.next_touch_due)
 
 
@@ -663,9 +664,9 @@ def opening_words(opening: Opening) -> set[str]:
 
 
 #: Above this many entries in the pool the matches are scored on a short list (see below).
-MATCH_FULL_SCAN_UP_TO = 2000
+MATCH_FULL_SCAN_UP_TO = 200
 #: How many entries each source of the short list may contribute.
-MATCH_SHORT_LIST = 200
+MATCH_SHORT_LIST = 60
 
 
 def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
@@ -683,7 +684,7 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     words = opening_words(opening)
     query = contactable_pool(
         select(SilverMedalist).options(
-            selectinload(SilverMedalist.skills), selectinload(SilverMedalist.candidate)
+            selectinload(SilverMedalist.skills), contains_eager(SilverMedalist.candidate)
         )
     )
     query = query.where(
@@ -698,7 +699,8 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
         .where(SilverMedalist.consent_state == ConsentState.GIVEN)
     )
     if pool_size > MATCH_FULL_SCAN_UP_TO:
-        query = query.where(SilverMedalist.id.in_(short_list(words, text_scores)))
+        ids = short_list(words, text_scores, opening.location.strip().lower())
+        query = query.where(SilverMedalist.id.in_(ids))
     found: list[Match] = []
     for entry in db.session.scalars(query):
         match = score_entry(entry, opening, words, text_scores)
@@ -730,10 +732,16 @@ def family_matches(words: set[str]):
     return and_(family != "", or_(*tests))
 
 
-def short_list(words: set[str], text_scores: dict[int, float]) -> list[int]:
-    """Entry ids worth scoring for an opening in a big pool (a few hundred at most)."""
+def short_list(words: set[str], text_scores: dict[int, float], place: str) -> list[int]:
+    """Entry ids worth scoring for an opening in a big pool (a few hundred at most): from each
+    source, those who would also score the location point first, then the best rated."""
     ids: set[int] = set()
     referable = contactable_pool(select(SilverMedalist.id))
+    where = func.lower(SilverMedalist.locations)
+    tests = [func.instr(where, "remote") > 0]
+    if place:
+        tests.append(func.instr(where, place) > 0)
+    location_first = case((or_(*tests), 1), else_=0).desc()
     skill_ids = title_skills(words)
     if skill_ids:
         link = silver_medalist_skill.c
@@ -742,7 +750,7 @@ def short_list(words: set[str], text_scores: dict[int, float]) -> list[int]:
                 referable.join(silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id)
                 .where(link.skill_id.in_(skill_ids))
                 .group_by(SilverMedalist.id)
-                .order_by(func.count().desc(), SilverMedalist.rating.desc())
+                .order_by(func.count().desc(), location_first, SilverMedalist.rating.desc())
                 .limit(MATCH_SHORT_LIST)
             )
         )
@@ -750,7 +758,7 @@ def short_list(words: set[str], text_scores: dict[int, float]) -> list[int]:
         ids.update(
             db.session.scalars(
                 referable.where(family_matches(words))
-                .order_by(SilverMedalist.rating.desc())
+                .order_by(location_first, SilverMedalist.rating.desc())
                 .limit(MATCH_SHORT_LIST)
             )
         )
@@ -870,12 +878,13 @@ def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:
     return list(
         db.session.scalars(
             select(SilverMedalist)
+            .join(SilverMedalist.candidate)
+            .options(contains_eager(SilverMedalist.candidate))
             .where(
                 SilverMedalist.opening_id == opening.id,
                 SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),
             )
             .order_by(SilverMedalist.rating.desc(), SilverMedalist.created_at)
-            .options(selectinload(SilverMedalist.candidate))
         )
     )
 

@@ -34,14 +34,19 @@ class LinkProblem(Exception):
         self.kind = kind
 
 
-def entry_from_link(purpose: str, token: str, max_age: int) -> SilverMedalist:
-    """The pool entry the signed link names, or LinkProblem."""
+def read_link(purpose: str, token: str, max_age: int) -> dict:
+    """The signed link's values, or LinkProblem saying whether it expired or is not valid."""
     try:
-        data = read_token(purpose, token, max_age=max_age)
+        return read_token(purpose, token, max_age=max_age)
     except LinkExpired as error:
         raise LinkProblem("expired") from error
     except LinkInvalid as error:
         raise LinkProblem("invalid") from error
+
+
+def entry_from_link(purpose: str, token: str, max_age: int) -> SilverMedalist:
+    """The pool entry the signed link names, or LinkProblem."""
+    data = read_link(purpose, token, max_age)
     entry = db.session.get(SilverMedalist, data.get("e", 0))
     if entry is None or entry.candidate_id != data["c"]:
         raise LinkProblem("invalid")
@@ -114,13 +119,7 @@ def pool_done(outcome: str):
 
 def referral_from_link(token: str) -> Referral:
     """The referral the candidate's signed link names, or LinkProblem."""
-    max_age = current_app.config["REFERRALS_LINK_DAYS"] * 86400
-    try:
-        data = read_token(ANSWER_PURPOSE, token, max_age=max_age)
-    except LinkExpired as error:
-        raise LinkProblem("expired") from error
-    except LinkInvalid as error:
-        raise LinkProblem("invalid") from error
+    data = read_link(ANSWER_PURPOSE, token, current_app.config["REFERRALS_LINK_DAYS"] * 86400)
     referral = db.session.get(Referral, data.get("r", 0))
     if referral is None or referral.candidate_id != data["c"]:
         raise LinkProblem("invalid")

@@ -67,6 +67,9 @@ class Defaults:
     # The team's time zone: times on screen are shown in it (and in the candidate's).
     TEAM_TIMEZONE = "UTC"
     NO_GHOSTING_DAYS = 10
+    # Figures over a long history (the median days to a decision) are recomputed at most
+    # this often and shared by every app process through the database.
+    FIGURES_MAX_AGE_SECONDS = 600
     BULK_CONFIRM_ABOVE = 20
 
     # Pages.

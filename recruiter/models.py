@@ -210,8 +210,9 @@ class Application(db.Model):
     __table_args__ = (
         UniqueConstraint("candidate_id", "opening_id"),
         Index("ix_application_opening_stage", "opening_id", "stage"),
-        # Decisions waiting, oldest first, one stage at a time (issue 8).
-        Index("ix_application_stage_changed", "stage", "stage_changed_at"),
+        # Decisions waiting, oldest first, one stage at a time; covers the opening so the
+        # page counts without reading the rows (issue 8).
+        Index("ix_application_stage_changed", "stage", "stage_changed_at", "opening_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -642,3 +643,17 @@ class LegalHold(db.Model):
 
     candidate: Mapped[Candidate] = relationship()
     set_by: Mapped[User | None] = relationship()
+
+
+# --- Speed at scale (issue 8) ---
+
+
+class CachedFigure(db.Model):
+    """A figure that is costly to compute and may be a few minutes old: a median over a
+    year of history, say. Kept in the database so every app process shares one copy."""
+
+    __tablename__ = "cached_figure"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,6 +10,7 @@ from recruiter.extensions import db
 from recruiter.models import (
     Application,
     AuditEvent,
+    CachedFigure,
     Candidate,
     MessageStatus,
     OutboxMessage,
@@ -629,6 +630,51 @@ def test_waiting_page_oldest_first_with_median(app, client, auth, pipeline):
     auth.login("recruiter")
     oscar = client.get("/decisions-waiting?manager=2").get_data(as_text=True)
     assert "waiting-" not in oscar.split("Median")[1]
+
+
+def test_median_is_a_shared_figure_refreshed_when_it_ages(app, client, auth, pipeline):
+    """The median reads a year of history: it is stored in the database (so every app
+    process shares it) and worked out again only once it is older than the set age."""
+    now = utcnow()
+    first, second = pipeline["mine"]["applications"][:2]
+
+    def decide(aid: int, days: int) -> None:
+        start = now - timedelta(days=40)
+        db.session.add_all(
+            [
+                StageChange(application_id=aid, to_stage=Stage.FINAL, changed_at=start),
+                StageChange(
+                    application_id=aid,
+                    from_stage=Stage.FINAL,
+                    to_stage=Stage.OFFER,
+                    changed_at=start + timedelta(days=days),
+                ),
+            ]
+        )
+        db.session.commit()
+
+    with app.app_context():
+        decide(first, 4)
+    auth.login()
+    page = client.get("/decisions-waiting").get_data(as_text=True)
+    assert "Maria Manager: <strong>4.0 days</strong>" in page
+    assert "Worked out just now; these figures are refreshed every 10 minutes." in page
+    with app.app_context():
+        decide(second, 8)
+        stored = db.session.get(CachedFigure, "decision-medians")
+        assert stored is not None
+    # Still the stored figure: a second decision does not recompute a year of history.
+    page = client.get("/decisions-waiting").get_data(as_text=True)
+    assert "Maria Manager: <strong>4.0 days</strong>" in page
+    with app.app_context():
+        stored = db.session.get(CachedFigure, "decision-medians")
+        stored.computed_at = now - timedelta(minutes=11)
+        db.session.commit()
+    page = client.get("/decisions-waiting").get_data(as_text=True)
+    assert (
+        'Maria Manager: <strong>6.0 days</strong> <span class="small text-muted">(2 decisions)'
+        in page
+    )
 
 
 def test_median_counts_each_manager_apart(app, pipeline):

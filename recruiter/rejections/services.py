@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..audit.services import record_event
 from ..extensions import db
+from ..figures import cached_figure
 from ..models import (
     Application,
     Candidate,
@@ -520,7 +521,6 @@ def waiting_query(openings: Select, days: int, now: datetime | None = None) -> S
     cutoff = (now or utcnow()) - timedelta(days=days)
     return (
         select(Application)
-        .join(Application.opening)
         .where(
             Application.opening_id.in_(openings.with_only_columns(Opening.id)),
             Application.stage.in_(DECISION_STAGES),
@@ -529,6 +529,19 @@ def waiting_query(openings: Select, days: int, now: datetime | None = None) -> S
         .options(selectinload(Application.candidate), selectinload(Application.opening))
         .order_by(Application.stage_changed_at, Application.id)
     )
+
+
+def decision_medians() -> tuple[dict[int, tuple[float, int]], datetime]:
+    """Every manager's median days to a decision (see below) and when it was computed.
+
+    It reads a year of stage history, so it is a cached figure: computed at most every
+    ``FIGURES_MAX_AGE_SECONDS`` and shared by every app process.
+    """
+    value, at = cached_figure(
+        "decision-medians",
+        lambda: {str(k): v for k, v in median_days_to_decision(select(Opening)).items()},
+    )
+    return {int(k): (median, n) for k, (median, n) in value.items()}, at
 
 
 def median_days_to_decision(

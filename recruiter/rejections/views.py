@@ -53,9 +53,9 @@ from .services import (
     bulk_draft,
     bulk_reject,
     cancel_rejection,
+    decision_medians,
     fill_template,
     load_for_bulk,
-    median_days_to_decision,
     pending_rejections_query,
     prepare_note,
     reject_application,
@@ -419,7 +419,11 @@ def waiting():
     page = db.paginate(
         waiting_query(openings, days), page=request.args.get("page", 1, type=int), per_page=50
     )
-    medians = median_days_to_decision(openings)
+    medians, medians_at = decision_medians()
+    if not current_user.sees_everything:
+        medians = {k: v for k, v in medians.items() if k == current_user.id}
+    elif manager_id:
+        medians = {k: v for k, v in medians.items() if k == manager_id}
     names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(medians)))}
 
     return render_template(
@@ -429,5 +433,6 @@ def waiting():
         managers=managers,
         manager_id=manager_id,
         medians=[(names.get(k, "?"), *v) for k, v in sorted(medians.items())],
+        medians_minutes_old=int((utcnow() - medians_at).total_seconds() // 60),
         move_form=MoveStageForm(),
     )

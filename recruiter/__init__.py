@@ -132,6 +132,9 @@ def register_commands(app: Flask) -> None:
 def register_template_globals(app: Flask) -> None:
     """Values every template may use."""
     from .models import utcnow
+    from .templating import GLOBALS
+
+    app.jinja_env.globals.update(GLOBALS)
 
     @app.context_processor
     def inject_now() -> dict:

@@ -1,0 +1,80 @@
+"""Small pieces every list page draws on each row, as plain functions.
+
+A Jinja macro call costs tens of microseconds and ``url_for`` about 25; a page of fifty
+rows with four of each spent more time on them than on everything else. These functions
+produce the same markup for a fraction of that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from markupsafe import Markup
+
+from .models import MessageStatus, Stage
+
+STAGE_COLOURS = {
+    Stage.REJECTED: "secondary",
+    Stage.HIRED: "success",
+    Stage.WITHDRAWN: "secondary",
+    Stage.OFFER: "primary",
+    Stage.FINAL: "primary",
+}
+NOTE_COLOURS = {
+    MessageStatus.QUEUED: "warning",
+    MessageStatus.SENDING: "info",
+    MessageStatus.SENT: "success",
+    MessageStatus.FAILED: "danger",
+    MessageStatus.CANCELLED: "secondary",
+}
+
+
+def stage_badge(stage: Stage) -> Markup:
+    colour = STAGE_COLOURS.get(stage, "light")
+    return Markup('<span class="badge text-bg-{} border">{}</span>').format(colour, stage.label)
+
+
+def note_state(status: MessageStatus | None) -> Markup:
+    if not status:
+        return Markup("")
+    return Markup('<span class="badge text-bg-{}">Note {}</span>').format(
+        NOTE_COLOURS[status], status.value
+    )
+
+
+def message_state(message) -> Markup:
+    return note_state(message.status if message else None)
+
+
+def waited(since: datetime, now: datetime) -> str:
+    days = (now - since).days
+    return "today" if days == 0 else ("1 day" if days == 1 else f"{days} days")
+
+
+class UrlPattern:
+    """One ``url_for`` per page for a link every row has: the row's id is put in its place.
+
+    ``url_pattern('candidates.show', 'candidate_id')(12)`` is ``url_for('candidates.show',
+    candidate_id=12)``. Only for integer arguments: the value is passed through ``int``.
+    """
+
+    PLACEHOLDER = 918_273_645_546_372_819
+
+    def __init__(self, endpoint: str, argument: str, **values) -> None:
+        url = url_for(endpoint, **{argument: self.PLACEHOLDER}, **values)
+        self.head, found, self.tail = url.partition(str(self.PLACEHOLDER))
+        if not found:
+            raise ValueError(f"{endpoint} does not put {argument} in its URL")
+
+    def __call__(self, value: int) -> str:
+        return f"{self.head}{int(value)}{self.tail}"
+
+
+GLOBALS = {
+    "stage_badge": stage_badge,
+    "note_state": note_state,
+    "message_state": message_state,
+    "waited": waited,
+    "url_pattern": UrlPattern,
+}

@@ -30,17 +30,25 @@ NOTE_COLOURS = {
 }
 
 
+# Every badge there can be, made once: a badge per row is then a dictionary look-up.
+STAGE_BADGES = {
+    stage: Markup('<span class="badge text-bg-{} border">{}</span>').format(
+        STAGE_COLOURS.get(stage, "light"), stage.label
+    )
+    for stage in Stage
+}
+NOTE_BADGES = {
+    status: Markup('<span class="badge text-bg-{}">Note {}</span>').format(colour, status.value)
+    for status, colour in NOTE_COLOURS.items()
+}
+
+
 def stage_badge(stage: Stage) -> Markup:
-    colour = STAGE_COLOURS.get(stage, "light")
-    return Markup('<span class="badge text-bg-{} border">{}</span>').format(colour, stage.label)
+    return STAGE_BADGES[stage]
 
 
 def note_state(status: MessageStatus | None) -> Markup:
-    if not status:
-        return Markup("")
-    return Markup('<span class="badge text-bg-{}">Note {}</span>').format(
-        NOTE_COLOURS[status], status.value
-    )
+    return NOTE_BADGES[status] if status else Markup("")
 
 
 def message_state(message) -> Markup:

@@ -105,7 +105,6 @@ def show(opening_id: int):
         opening=opening,
         pipeline=pipeline,
         status_form=StatusForm(status=opening.status.value),
-        add_form=AddCandidateForm(),
         move_form=MoveStageForm(),
         pool=opening_pool(opening, pipeline.applications),
         fell_through_form=FellThroughForm(),

@@ -209,7 +209,9 @@ class Application(db.Model):
     __tablename__ = "application"
     __table_args__ = (
         UniqueConstraint("candidate_id", "opening_id"),
-        Index("ix_application_opening_stage", "opening_id", "stage"),
+        # An opening's counts per stage, and a manager's decisions waiting (her openings'
+        # interview/final/offer rows older than the cut-off) from the index alone.
+        Index("ix_application_opening_stage", "opening_id", "stage", "stage_changed_at"),
         # Decisions waiting, oldest first, one stage at a time; covers the opening so the
         # page counts without reading the rows (issue 8).
         Index("ix_application_stage_changed", "stage", "stage_changed_at", "opening_id"),
@@ -435,6 +437,17 @@ class SilverMedalist(db.Model):
     def in_pool(self) -> bool:
         """Pending or given: still part of the pool (declined, withdrawn, expired are not)."""
         return self.consent_state in (ConsentState.PENDING, ConsentState.GIVEN)
+
+
+# The follow-ups due, replies first then the longest overdue (pool.services.due_follow_ups),
+# walked in that order and stopped at the page's end: the team's and each manager's (issue 8).
+Index("ix_silver_medalist_follow_up", SilverMedalist.paused.desc(), SilverMedalist.next_touch_due)
+Index(
+    "ix_silver_medalist_vouched_follow_up",
+    SilverMedalist.vouched_by_id,
+    SilverMedalist.paused.desc(),
+    SilverMedalist.next_touch_due,
+)
 
 
 class Touch(db.Model):

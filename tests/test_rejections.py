@@ -632,6 +632,32 @@ def test_waiting_page_oldest_first_with_median(app, client, auth, pipeline):
     assert "waiting-" not in oscar.split("Median")[1]
 
 
+def test_waiting_pages_through_everyone_oldest_first(app, client, auth, pipeline):
+    """No total is counted (that would cost as much as there are waiting): the pager offers
+    the next page while there is one, and every candidate appears exactly once."""
+    now = utcnow()
+    ids = pipeline["mine"]["applications"]
+    with app.app_context():
+        for aid, days, stage in zip(
+            ids, (12, 30, 20), (Stage.INTERVIEW, Stage.OFFER, Stage.FINAL), strict=True
+        ):
+            application = db.session.get(Application, aid)
+            application.stage, application.stage_changed_at = stage, now - timedelta(days=days)
+        db.session.commit()
+    app.config["PAGE_SIZE"] = 2
+    auth.login()
+    first = client.get("/decisions-waiting").get_data(as_text=True)
+    second = client.get("/decisions-waiting?page=2").get_data(as_text=True)
+    # Oldest first across the three stages: 30 days (offer), 20 (final), then 12 (interview).
+    assert first.index(f'id="waiting-{ids[1]}"') < first.index(f'id="waiting-{ids[2]}"')
+    assert f'id="waiting-{ids[0]}"' not in first
+    assert "?page=2" in first and "Page 1<" in first
+    assert f'id="waiting-{ids[0]}"' in second
+    assert f'id="waiting-{ids[1]}"' not in second and f'id="waiting-{ids[2]}"' not in second
+    assert "?page=1" in second and "?page=3" not in second
+    assert "Casey Candidate0" in second and "Backend Engineer · Maria Manager" in second
+
+
 def test_median_is_a_shared_figure_refreshed_when_it_ages(app, client, auth, pipeline):
     """The median reads a year of history: it is stored in the database (so every app
     process shares it) and worked out again only once it is older than the set age."""

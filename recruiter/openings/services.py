@@ -203,11 +203,17 @@ def applications_by_stage(opening: Opening, page: int = 1, per_page: int = 50) -
 WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
 
 
-def decisions_waiting(user: User, days: int, limit: int = 20) -> list[Row]:
-    """Applications past interview with no decision for over ``days`` days, oldest first.
+def decisions_waiting(
+    user: User, days: int, limit: int = 20, offset: int = 0, owner_id: int | None = None
+) -> list[Row]:
+    """Applications past interview with no decision for over ``days`` days, oldest first:
+    those ``user`` may see (of ``owner_id``'s openings only, when given), ``limit`` rows
+    from ``offset``.
 
     One short query per stage, each walking the (stage, stage_changed_at) index from the
-    oldest and stopping at ``limit``: the cost does not grow with the size of the history.
+    oldest and stopping after ``offset + limit`` rows: the cost does not grow with the size
+    of the history, nor with how many are waiting. Plain rows (names and titles joined in),
+    no ORM objects.
     """
     cutoff = utcnow() - timedelta(days=days)
     rows: list[Row] = []
@@ -221,11 +227,49 @@ def decisions_waiting(user: User, days: int, limit: int = 20) -> list[Row]:
                 Application.opening_id,
                 Candidate.name.label("candidate_name"),
                 Opening.title.label("opening_title"),
+                User.name.label("owner_name"),
             )
             .join(Application.opening)
+            .join(Opening.owner)
             .join(Application.candidate),
             user,
         )
+        if owner_id is not None:
+            query = query.where(Opening.owner_id == owner_id)
         query = query.where(Application.stage == stage, Application.stage_changed_at < cutoff)
-        rows += db.session.execute(query.order_by(Application.stage_changed_at).limit(limit))
-    return sorted(rows, key=lambda row: (row.stage_changed_at, row.id))[:limit]
+        query = query.order_by(Application.stage_changed_at, Application.id)
+        rows += db.session.execute(query.limit(offset + limit))
+    rows.sort(key=lambda row: (row.stage_changed_at, row.id))
+    return rows[offset : offset + limit]
+
+
+@dataclass
+class WaitingPage:
+    """A page of decisions waiting. There is no total: counting everyone waiting would cost
+    as much as there are waiting, so the pager offers the next page when there is one."""
+
+    items: list[Row]
+    page: int
+    has_next: bool
+    pages = None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def waiting_page(
+    user: User, days: int, page: int, per_page: int, owner_id: int | None = None
+) -> WaitingPage:
+    """Page ``page`` of :func:`decisions_waiting`, and whether another follows."""
+    page = max(page, 1)
+    rows = decisions_waiting(user, days, per_page + 1, (page - 1) * per_page, owner_id)
+    return WaitingPage(rows[:per_page], page, len(rows) > per_page)

@@ -39,8 +39,6 @@ from .placeholders import PlaceholderError, check_placeholders, fill_placeholder
 from .timing import Rules, Schedule, schedule
 from .wording import Finding, blocking, check_note
 
-DECISION_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)
-
 OPEN_DOOR_CLOSING = (
     "We would be glad to stay in touch, and we would welcome an application from you for "
     "future openings."
@@ -514,21 +512,6 @@ def latest_rejections(application_ids: list[int]) -> dict[int, Rejection]:
 
 
 # --- No ghosting -----------------------------------------------------------------------------
-
-
-def waiting_query(openings: Select, days: int, now: datetime | None = None) -> Select:
-    """Applications in interview, final or offer with no decision for over ``days``."""
-    cutoff = (now or utcnow()) - timedelta(days=days)
-    return (
-        select(Application)
-        .where(
-            Application.opening_id.in_(openings.with_only_columns(Opening.id)),
-            Application.stage.in_(DECISION_STAGES),
-            Application.stage_changed_at < cutoff,
-        )
-        .options(selectinload(Application.candidate), selectinload(Application.opening))
-        .order_by(Application.stage_changed_at, Application.id)
-    )
 
 
 def decision_medians() -> tuple[dict[int, tuple[float, int]], datetime]:

@@ -31,6 +31,7 @@ from ..models import (
     utcnow,
 )
 from ..openings.forms import MoveStageForm
+from ..openings.services import waiting_page
 from ..outbox.services import ContactRefused, HeaderInjection
 from ..pool.services import (
     PoolError,
@@ -61,7 +62,6 @@ from .services import (
     reject_application,
     schedule_for,
     stage_default,
-    waiting_query,
 )
 from .timing import Schedule, describe, local_label, zone
 from .wording import Finding
@@ -406,7 +406,6 @@ def render_bulk(form, opening, applications, check: bool = False):
 def waiting():
     """No ghosting: candidates waiting on a decision too long, oldest first, by manager."""
     days = current_app.config["NO_GHOSTING_DAYS"]
-    openings = visible_openings(select(Opening))
     managers = []
     manager_id = None
     if current_user.sees_everything:
@@ -414,17 +413,23 @@ def waiting():
             db.session.scalars(select(User).where(User.role == Role.MANAGER).order_by(User.name))
         )
         manager_id = request.args.get("manager", type=int)
-        if manager_id:
-            openings = openings.where(Opening.owner_id == manager_id)
-    page = db.paginate(
-        waiting_query(openings, days), page=request.args.get("page", 1, type=int), per_page=50
+    page = waiting_page(
+        current_user,
+        days,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+        owner_id=manager_id or None,
     )
     medians, medians_at = decision_medians()
     if not current_user.sees_everything:
         medians = {k: v for k, v in medians.items() if k == current_user.id}
     elif manager_id:
         medians = {k: v for k, v in medians.items() if k == manager_id}
-    names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(medians)))}
+    names = {u.id: u.name for u in [current_user, *managers]}
+    if missing := set(medians) - set(names):  # openings owned by someone no longer a manager
+        names |= {
+            u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(missing)))
+        }
 
     return render_template(
         "rejections/waiting.html",

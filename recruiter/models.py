@@ -209,11 +209,9 @@ class Application(db.Model):
     __tablename__ = "application"
     __table_args__ = (
         UniqueConstraint("candidate_id", "opening_id"),
-        # An opening's counts per stage, and a manager's decisions waiting (her openings'
-        # interview/final/offer rows older than the cut-off) from the index alone.
-        Index("ix_application_opening_stage", "opening_id", "stage", "stage_changed_at"),
-        # Decisions waiting, oldest first, one stage at a time; covers the opening so the
-        # page counts without reading the rows (issue 8).
+        Index("ix_application_opening_stage", "opening_id", "stage"),
+        # Decisions waiting, oldest first, one stage at a time; holds the opening so rows of
+        # other managers' openings are skipped without reading them (issue 8).
         Index("ix_application_stage_changed", "stage", "stage_changed_at", "opening_id"),
     )
 

@@ -1,9 +1,8 @@
 """Speed at scale: cached figures, covering waiting index, follow-up indexes
 
 The cached_figure table keeps costly figures (the managers' median days to a decision) for
-every app process. Both decisions-waiting indexes (by stage, and by opening) now hold all
-three of opening, stage and time in stage, so the waiting lists and counts read no table
-rows whichever the planner walks. The two follow-up indexes are in the due list's order
+every app process. The decisions-waiting index (stage, time in stage) also holds the
+opening, so rows of other managers' openings are skipped without reading them. The two follow-up indexes are in the due list's order
 (replies first, then the longest overdue), for the team and for each vouching manager.
 
 Indexes are created with plain operations, not batch mode: on SQLite a batch rebuild of
@@ -41,13 +40,6 @@ def upgrade():
         ["stage", "stage_changed_at", "opening_id"],
         unique=False,
     )
-    op.drop_index("ix_application_opening_stage", table_name="application")
-    op.create_index(
-        "ix_application_opening_stage",
-        "application",
-        ["opening_id", "stage", "stage_changed_at"],
-        unique=False,
-    )
     op.create_index(
         "ix_silver_medalist_follow_up",
         "silver_medalist",
@@ -65,10 +57,6 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_silver_medalist_vouched_follow_up", table_name="silver_medalist")
     op.drop_index("ix_silver_medalist_follow_up", table_name="silver_medalist")
-    op.drop_index("ix_application_opening_stage", table_name="application")
-    op.create_index(
-        "ix_application_opening_stage", "application", ["opening_id", "stage"], unique=False
-    )
     op.drop_index("ix_application_stage_changed", table_name="application")
     op.create_index(
         "ix_application_stage_changed", "application", ["stage", "stage_changed_at"], unique=False

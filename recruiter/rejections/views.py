@@ -426,10 +426,10 @@ def waiting():
     elif manager_id:
         medians = {k: v for k, v in medians.items() if k == manager_id}
     names = {u.id: u.name for u in [current_user, *managers]}
-    if missing := set(medians) - set(names):  # openings owned by someone no longer a manager
-        names |= {
-            u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(missing)))
-        }
+    owners = set(medians) | {row.owner_id for row in page.items}
+    if missing := owners - set(names):  # owners who are no longer managers
+        others = db.session.scalars(select(User).where(User.id.in_(missing)))
+        names |= {u.id: u.name for u in others}
 
     return render_template(
         "rejections/waiting.html",
@@ -438,6 +438,7 @@ def waiting():
         managers=managers,
         manager_id=manager_id,
         medians=[(names.get(k, "?"), *v) for k, v in sorted(medians.items())],
+        owner_names=names,
         medians_minutes_old=int((utcnow() - medians_at).total_seconds() // 60),
         move_form=MoveStageForm(),
     )

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import base_config
 from flask_migrate import upgrade
 
 from recruiter import create_app
@@ -15,12 +14,21 @@ from recruiter.figures import cached_figure
 from recruiter.models import CachedFigure, utcnow
 
 
+def config(database_uri: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "MAIL_SERVER": None,
+    }
+
+
 def two_processes(database_uri: str):
     """Two app instances on one database, as two app servers would be."""
-    first = create_app(base_config(database_uri))
+    first = create_app(config(database_uri))
     with first.app_context():
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
-    return first, create_app(base_config(database_uri))
+    return first, create_app(config(database_uri))
 
 
 def figure(app, key: str, computed: list) -> object:

@@ -599,6 +599,22 @@ def test_bulk_cannot_reach_another_managers_applications(app, client, auth, pipe
 # --- No ghosting -------------------------------------------------------------------------
 
 
+def decided_after_final(application_id: int, days: float, to_stage: Stage = Stage.OFFER) -> None:
+    """History: the application reached final 40 days ago and was decided ``days`` later."""
+    start = utcnow() - timedelta(days=40)
+    db.session.add_all(
+        [
+            StageChange(application_id=application_id, to_stage=Stage.FINAL, changed_at=start),
+            StageChange(
+                application_id=application_id,
+                from_stage=Stage.FINAL,
+                to_stage=to_stage,
+                changed_at=start + timedelta(days=days),
+            ),
+        ]
+    )
+
+
 def test_waiting_page_oldest_first_with_median(app, client, auth, pipeline):
     now = utcnow()
     ids = pipeline["mine"]["applications"]
@@ -608,18 +624,7 @@ def test_waiting_page_oldest_first_with_median(app, client, auth, pipeline):
             application.stage_changed_at = now - timedelta(days=days)
         # Three finals decided after 4, 6 and 10 days: median 6.
         for aid, days in zip(ids, (4, 6, 10), strict=True):
-            start = now - timedelta(days=40)
-            db.session.add_all(
-                [
-                    StageChange(application_id=aid, to_stage=Stage.FINAL, changed_at=start),
-                    StageChange(
-                        application_id=aid,
-                        from_stage=Stage.FINAL,
-                        to_stage=Stage.INTERVIEW,
-                        changed_at=start + timedelta(days=days),
-                    ),
-                ]
-            )
+            decided_after_final(aid, days, Stage.INTERVIEW)
         db.session.commit()
     auth.login()
     page = client.get("/decisions-waiting").get_data(as_text=True)
@@ -663,30 +668,16 @@ def test_median_is_a_shared_figure_refreshed_when_it_ages(app, client, auth, pip
     process shares it) and worked out again only once it is older than the set age."""
     now = utcnow()
     first, second = pipeline["mine"]["applications"][:2]
-
-    def decide(aid: int, days: int) -> None:
-        start = now - timedelta(days=40)
-        db.session.add_all(
-            [
-                StageChange(application_id=aid, to_stage=Stage.FINAL, changed_at=start),
-                StageChange(
-                    application_id=aid,
-                    from_stage=Stage.FINAL,
-                    to_stage=Stage.OFFER,
-                    changed_at=start + timedelta(days=days),
-                ),
-            ]
-        )
-        db.session.commit()
-
     with app.app_context():
-        decide(first, 4)
+        decided_after_final(first, 4)
+        db.session.commit()
     auth.login()
     page = client.get("/decisions-waiting").get_data(as_text=True)
     assert "Maria Manager: <strong>4.0 days</strong>" in page
     assert "Worked out just now; these figures are refreshed every 10 minutes." in page
     with app.app_context():
-        decide(second, 8)
+        decided_after_final(second, 8)
+        db.session.commit()
         stored = db.session.get(CachedFigure, "decision-medians")
         assert stored is not None
     # Still the stored figure: a second decision does not recompute a year of history.

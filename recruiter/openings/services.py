@@ -115,8 +115,26 @@ def stage_counts(opening_ids: list[int]) -> dict[int, dict[Stage, int]]:
     return counts
 
 
+class PageLinks:
+    """Previous and next for the ``pager`` macro, given ``page`` (and ``has_next``)."""
+
+    page: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
 @dataclass
-class PipelinePage:
+class PipelinePage(PageLinks):
     """One page of an opening's pipeline: rows grouped by stage, and the totals per stage."""
 
     groups: dict[Stage, list[Row]]
@@ -138,20 +156,8 @@ class PipelinePage:
         return max(1, -(-self.total // self.per_page))
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 # Stages in pipeline order: what needs a decision first, decided applications last.
@@ -247,7 +253,7 @@ def decisions_waiting(
 
 
 @dataclass
-class WaitingPage:
+class WaitingPage(PageLinks):
     """A page of decisions waiting. There is no total: counting everyone waiting would cost
     as much as there are waiting, so the pager offers the next page when there is one."""
 
@@ -255,18 +261,6 @@ class WaitingPage:
     page: int
     has_next: bool
     pages = None
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def waiting_page(

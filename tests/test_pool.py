@@ -145,6 +145,38 @@ def test_tagging_rules(app, pipeline):
             tag_silver_medalist(finalist, user("manager"))
 
 
+@pytest.mark.parametrize(
+    "moves",
+    [
+        [Stage.SCREEN],  # never interviewed
+        [Stage.INTERVIEW],  # at interview now
+        [Stage.INTERVIEW, Stage.FINAL, Stage.WITHDRAWN],  # a finalist who withdrew
+        [Stage.SCREEN, Stage.WITHDRAWN],  # withdrew early
+        [Stage.INTERVIEW, Stage.OFFER, Stage.HIRED],  # the hire
+        [Stage.INTERVIEW, Stage.OFFER, Stage.HIRED, Stage.WITHDRAWN],  # hired, then left
+        [Stage.INTERVIEW, Stage.SCREEN],  # moved back after an interview
+    ],
+)
+def test_the_pipeline_offers_tagging_as_the_rules_say(app, pipeline, moves):
+    """The opening page asks the history of its whole page at once; it must agree with
+    the rule applied to one application at a time."""
+    from recruiter.openings.services import move_application
+
+    with app.test_request_context():
+        application = db.session.get(Application, pipeline["mine"]["applications"][0])
+        application.stage = Stage.APPLIED
+        for stage in moves:
+            move_application(application, stage, user("manager"))
+        db.session.flush()
+        page = [db.session.get(Application, aid) for aid in pipeline["mine"]["applications"]]
+        expected = {a.id for a in page if pool_services.may_be_tagged(a)}
+        assert pool_services.taggable_ids(page) == expected
+        assert (application.id in expected) == (
+            Stage.HIRED not in moves
+            and any(s in (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER) for s in moves)
+        )
+
+
 def test_filled_opening_suggests_its_finalists(app, client, auth, pipeline):
     first, second, _ = pipeline["mine"]["applications"]
     with app.app_context():

@@ -194,7 +194,6 @@ def applications_by_stage(opening: Opening, page: int = 1, per_page: int = 50) -
         .options(
             contains_eager(Application.candidate),
             selectinload(Application.rejections).joinedload(Rejection.message),
-            selectinload(Application.stage_changes),
         )
         .order_by(STAGE_ORDER, Application.stage_changed_at, Candidate.name, Application.id)
         .offset((result.page - 1) * per_page)

@@ -7,6 +7,9 @@ with the next message.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import itertools
 import json
 import os
 import re
@@ -34,6 +37,7 @@ from recruiter.models import (
     utcnow,
 )
 from recruiter.outbox import delivery
+from recruiter.outbox.mime import OutgoingMail
 from recruiter.outbox.services import (
     ContactRefused,
     HeaderInjection,
@@ -131,6 +135,137 @@ def test_message_id_is_the_stored_one(app, smtp):
     [received] = smtp.wait_for(1)
     assert received["Message-ID"] == state(app, mid).message_id_header
     assert received["From"] == "Acme Robotics Hiring <hiring@acme.example>"
+
+
+# -- the bytes of a message -------------------------------------------------------------
+
+BOUNDARY = re.compile(rb"===============\d+==")
+SUBJECTS = [
+    "Your application for Backend Engineer",
+    "Your application for Backend Engineer — María",
+    "Ünïcödé " * 12,  # long and non-ASCII: encoded words over several lines
+    "A long subject in plain ASCII that goes on past the line length " * 2,
+    "=?utf-8?q?looks_encoded?=",
+    "",
+]
+RECIPIENTS = [
+    "ada@example.com",
+    "María López <maria@example.com>",
+    "o'brien+jobs@example.co.uk",
+    '"quoted, name"@example.com',
+    "x@bücher.de",
+    "a" * 70 + "@example.com",
+    "josé@example.com",  # Flask-Mail cannot encode this either: both raise
+]
+BODIES = [
+    ("Dear María,\n\nThank you for your time.\n", "<p>Dear María,</p>\n"),
+    ("ASCII only\r\nwith CRLF\rand CR\n.a dot\nFrom me", "<p>x</p>"),
+    ("long line " * 300, "<p>" + "long " * 400 + "</p>"),
+    ("Text only, no HTML part", None),
+    ("Línea sin HTML\n", ""),
+    ("", None),
+]
+SENDERS = [
+    "Acme Robotics Hiring <hiring@acme.example>",
+    "Équipe RH <rh@acme.example>",
+    "h@a.example",
+]
+
+
+def flask_mail_bytes(sender, recipient, subject, body, html, date) -> bytes:
+    message = Message(subject, recipients=[recipient], body=body, html=html or None)
+    message.sender, message.date, message.msgId = sender, date, "<1.2@acme.example>"
+    return message.as_bytes()
+
+
+def outbox_bytes(sender, recipient, subject, body, html, date) -> bytes:
+    mail = OutgoingMail(sender, recipient, subject, body, html, "<1.2@acme.example>", date=date)
+    return mail.as_bytes()
+
+
+def built(build, *args) -> bytes | type:
+    try:
+        return BOUNDARY.sub(b"BOUNDARY", build(*args))
+    except Exception as error:  # noqa: BLE001 (both must fail alike)
+        return type(error)
+
+
+def test_message_bytes_are_flask_mails_except_the_boundaries(app):
+    """Every combination of awkward headers and bodies, byte for byte (one Date for both)."""
+    cases = itertools.product(SENDERS, RECIPIENTS, SUBJECTS, BODIES)
+    with app.app_context():
+        for sender, recipient, subject, (body, html) in cases:
+            args = (sender, recipient, subject, body, html, 1_700_000_000.0)
+            assert built(outbox_bytes, *args) == built(flask_mail_bytes, *args), args
+
+
+def parsed(raw: bytes):
+    """Parsed as a receiving server would: its lines end in LF once off the wire."""
+    return email.message_from_bytes(raw.replace(b"\r\n", b"\n"), policy=email.policy.default)
+
+
+@pytest.mark.parametrize("html", ["<p>Dear María,</p>", None])
+def test_message_parses_to_the_same_headers_and_parts(app, html):
+    args = ("Acme Robotics Hiring <hiring@acme.example>", "maria@example.com")
+    args += ("Your application — María", "Dear María,\n\nThank you.\n", html, None)
+    with app.app_context():
+        ours, theirs = parsed(outbox_bytes(*args)), parsed(flask_mail_bytes(*args))
+    assert ours.items() != [] and [k for k, _ in ours.items()] == [k for k, _ in theirs.items()]
+    assert ours["Subject"] == theirs["Subject"] == "Your application — María"
+    assert ours["From"] == "Acme Robotics Hiring <hiring@acme.example>"
+    assert ours["Message-ID"] == "<1.2@acme.example>"
+
+    def parts(message):
+        return [
+            (
+                p.get_content_type(),
+                p.get_content_charset(),
+                p["Content-Transfer-Encoding"],
+                p.get_content(),
+            )
+            for p in message.walk()
+            if not p.is_multipart()
+        ]
+
+    assert parts(ours) == parts(theirs)
+    assert parts(ours)[0][3] == "Dear María,\n\nThank you.\n"
+
+
+def test_boundaries_never_occur_in_the_parts(app, monkeypatch):
+    """A body that holds the first boundary drawn makes the builder draw another."""
+    drawn = iter([7, 7, 8, 9])
+    monkeypatch.setattr("recruiter.outbox.mime.secrets.randbelow", lambda _n: next(drawn))
+    seven = "===============" + "7".rjust(19, "0") + "=="
+    mail = OutgoingMail("h@a.example", "ada@example.com", "Hi", f"see {seven}", "<p>x</p>", "<1@a>")
+    raw = parsed(mail.as_bytes())
+    assert raw.get_boundary() != seven and raw.get_payload()[0].get_boundary() != seven
+    assert raw.get_body(("plain",)).get_content() == f"see {seven}"
+
+
+def test_a_received_note_reads_as_written(app, smtp):
+    """Through a real SMTP server: headers, both parts and non-ASCII text intact."""
+    with app.app_context():
+        candidate = Candidate(name="María López", email="maria.lopez@example.com")
+        db.session.add(candidate)
+        message = queue_message(
+            candidate.email,
+            "Your application for Backend Engineer — María",
+            "Dear María,\n\nThank you for your time.\n\n.Kind regards",
+            "<p>Dear María,</p><p>Thank you for your time.</p>",
+            candidate=candidate,
+        )
+        mid = message.message_id_header
+        db.session.commit()
+    deliver(app)
+    [received] = smtp.wait_for(1)
+    assert received["Subject"] == "Your application for Backend Engineer — María"
+    assert received["To"] == "maria.lopez@example.com" and received["Message-ID"] == mid
+    assert received["From"] == "Acme Robotics Hiring <hiring@acme.example>"
+    assert received["Date"].datetime.tzinfo is not None
+    plain, html = received.get_body(("plain",)), received.get_body(("html",))
+    assert plain.get_content() == "Dear María,\n\nThank you for your time.\n\n.Kind regards"
+    assert html.get_content() == "<p>Dear María,</p><p>Thank you for your time.</p>"
+    assert plain["Content-Transfer-Encoding"] == "8bit"
 
 
 # -- each failure mode ------------------------------------------------------------------

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_mail import Message
 from sqlalchemy import and_, or_, select, update
 
 from ..audit.services import record_event
 from ..extensions import db
 from ..models import Candidate, MessageStatus, OutboxMessage, utcnow
+from .mime import OutgoingMail
 from .transport import SMTPConnection, SMTPUnavailable, check_message_headers
 
 log = logging.getLogger(__name__)
@@ -183,16 +183,21 @@ def release(claim: Claim) -> None:
     db.session.commit()
 
 
-def to_mail_message(claim: Claim) -> Message:
-    """The Flask-Mail message for one claimed row, with its stable Message-ID."""
-    mail_message = Message(
+def default_sender() -> str:
+    sender = current_app.extensions["mail"].default_sender
+    return f"{sender[0]} <{sender[1]}>" if isinstance(sender, tuple) else sender
+
+
+def to_mail_message(claim: Claim, sender: str | None = None) -> OutgoingMail:
+    """The email for one claimed row, with its stable Message-ID (see mime.py)."""
+    return OutgoingMail(
+        sender=sender or default_sender(),
+        recipient=claim.recipient,
         subject=claim.subject,
-        recipients=[claim.recipient],
         body=claim.text_body,
         html=claim.html_body or None,
+        msgId=claim.message_id_header,
     )
-    mail_message.msgId = claim.message_id_header
-    return mail_message
 
 
 def is_permanent(error: Exception) -> bool:

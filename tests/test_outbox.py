@@ -477,7 +477,7 @@ def test_a_worker_that_lost_its_lease_sends_nothing(app, smtp):
         )
         db.session.commit()
         report = delivery.DeliveryReport()
-        delivery.deliver_one(claim, SMTPConnection(), report)
+        delivery.deliver_claimed([claim], report)
     assert report.total == 0
     assert smtp.messages == []
     assert state(app, mid).status == MessageStatus.SENDING

@@ -9,7 +9,7 @@ The guarantees, and where each comes from:
   the lease and counts the attempt of each message of the group that this worker still
   holds; only those are sent. A worker that died leaves its messages to be claimed again
   once the lease has run out; one that was merely slow finds it has lost them, and sends
-  nothing. Groups start at one message after each claim and double up to
+  nothing. Groups start at one message after each claim and grow fourfold up to
   ``MAX_UNRECORDED`` while the server accepts mail, so a worker that hangs or dies early
   in a batch has counted an attempt for only the message it was on.
 - Outcomes are written only while the worker still holds the lease. Sent messages are
@@ -33,11 +33,11 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import and_, case, literal, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from ..audit.services import record_event
 from ..extensions import db
-from ..models import Candidate, MessageStatus, OutboxMessage, UTCDateTime, utcnow
+from ..models import Candidate, MessageStatus, OutboxMessage, utcnow
 from .mime import OutgoingMail
 from .transport import SMTPConnection, SMTPUnavailable, check_message_headers
 
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__
 # Sent messages not yet recorded: at most one group of this many, and at most this long.
 MAX_UNRECORDED = 32
+GROWTH = 4  # groups of 1, 4, 16, 32, 32 ... messages after each claim
 RECORD_SECONDS = 0.5
 
 
@@ -149,27 +150,48 @@ def claim_due_messages(limit: int, due_before: datetime | None = None) -> list[C
     return [Claim(*row, lease_until=lease) for row in rows]
 
 
-def update_held(claims: Iterable[Claim], **values) -> set[int]:
-    """Write ``values`` to those of ``claims`` this worker still holds; their ids. No commit.
+def held_update(**values):
+    """An UPDATE of the rows ``:ids`` that still hold lease ``:lease``, returning their ids."""
+    return (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+            OUTBOX.c.status == MessageStatus.SENDING,
+            OUTBOX.c.lease_until == bindparam("lease"),
+        )
+        .values(**values)
+        .returning(OUTBOX.c.id)
+    )
 
-    One UPDATE per distinct lease (claims of one group share theirs), with RETURNING to
-    learn which rows still matched.
+
+# Built once: SQLAlchemy then reuses their cache keys and compiled forms.
+START = held_update(lease_until=bindparam("new_lease"), attempts=OUTBOX.c.attempts + 1)
+RENEW = held_update(lease_until=bindparam("new_lease"))
+SENT = held_update(
+    status=MessageStatus.SENT,
+    sent_at=bindparam("at"),
+    last_attempt_at=bindparam("at"),
+    transport=bindparam("via"),
+    last_error="",
+    lease_until=None,
+)
+PUT_BACK = held_update(status=MessageStatus.QUEUED, lease_until=None)
+PUT_BACK_STARTED = held_update(
+    status=MessageStatus.QUEUED, lease_until=None, attempts=OUTBOX.c.attempts - 1
+)
+
+
+def update_held(claims: Iterable[Claim], statement, **params) -> set[int]:
+    """Run a ``held_update`` for those of ``claims`` this worker still holds; their ids.
+
+    One execution per distinct lease (the claims of one group share theirs). No commit.
     """
     written: set[int] = set()
     by_lease = sorted(claims, key=lambda claim: claim.lease_until)
     for lease, group in groupby(by_lease, key=lambda claim: claim.lease_until):
         ids = [claim.id for claim in group]
-        statement = (
-            update(OUTBOX)
-            .where(
-                OUTBOX.c.id.in_(ids),
-                OUTBOX.c.status == MessageStatus.SENDING,
-                OUTBOX.c.lease_until == lease,
-            )
-            .values(**values)
-            .returning(OUTBOX.c.id)
-        )
-        written.update(db.session.execute(statement).scalars())
+        result = db.session.execute(statement, {"ids": ids, "lease": lease, **params})
+        written.update(result.scalars())
     return written
 
 
@@ -179,7 +201,7 @@ def lost(claim: Claim) -> None:
 
 
 def start_group(claims: list[Claim], report: DeliveryReport) -> None:
-    """Make a group ready to send, in one transaction; commit.
+    """Make a group ready to send; the caller commits.
 
     Refuses messages to candidates who may no longer be contacted, then renews the lease
     and counts the attempt of the others this worker still holds (``started``); the ones it
@@ -188,8 +210,7 @@ def start_group(claims: list[Claim], report: DeliveryReport) -> None:
     refuse_uncontactable(claims, report)
     todo = [claim for claim in claims if not claim.done]
     lease = utcnow() + lease_length()
-    kept = update_held(todo, lease_until=lease, attempts=OUTBOX.c.attempts + 1) if todo else set()
-    db.session.commit()
+    kept = update_held(todo, START, new_lease=lease) if todo else set()
     for claim in todo:
         if claim.id in kept:
             claim.lease_until, claim.started = lease, True
@@ -201,7 +222,7 @@ def start_group(claims: list[Claim], report: DeliveryReport) -> None:
 def renew(claims: list[Claim]) -> None:
     """Renew the lease of claims this worker holds and has yet to send. No commit."""
     lease = utcnow() + lease_length()
-    kept = update_held(claims, lease_until=lease)
+    kept = update_held(claims, RENEW, new_lease=lease)
     for claim in claims:
         if claim.id in kept:
             claim.lease_until = lease
@@ -209,27 +230,19 @@ def renew(claims: list[Claim]) -> None:
             lost(claim)
 
 
-def record_sent(sent: list[tuple[Claim, datetime, str]], report: DeliveryReport) -> None:
-    """Mark sent messages ``sent`` (each with its own time) in one UPDATE. No commit."""
-    when = case({claim.id: literal(at, UTCDateTime()) for claim, at, _ in sent}, value=OUTBOX.c.id)
-    by_transport = sorted(sent, key=lambda item: item[2])
-    for transport, items in groupby(by_transport, key=lambda item: item[2]):
-        claims = [claim for claim, _, _ in items]
-        recorded = update_held(
-            claims,
-            status=MessageStatus.SENT,
-            sent_at=when,
-            last_attempt_at=when,
-            transport=transport,
-            last_error="",
-            lease_until=None,
-        )
-        for claim in claims:
-            if claim.id in recorded:
-                report.sent.append(claim.id)
-                report.lines.append(f"message {claim.id}: sent ({transport})")
-            else:
-                log.warning("outbox message %s: sent, but its lease was lost first", claim.id)
+def record_sent(claims: list[Claim], transport: str, report: DeliveryReport) -> None:
+    """Mark messages the server accepted ``sent``, in one UPDATE. No commit.
+
+    ``sent_at`` is the time of this record, at most ``RECORD_SECONDS`` (or one send)
+    after the server's "250 OK".
+    """
+    recorded = update_held(claims, SENT, at=utcnow(), via=transport)
+    for claim in claims:
+        if claim.id in recorded:
+            report.sent.append(claim.id)
+            report.lines.append(f"message {claim.id}: sent ({transport})")
+        else:
+            log.warning("outbox message %s: sent, but its lease was lost first", claim.id)
 
 
 def finish(claim: Claim, **values) -> bool:
@@ -242,7 +255,7 @@ def finish(claim: Claim, **values) -> bool:
     if claim.started and not tried:
         values["attempts"] = OUTBOX.c.attempts - 1
     claim.done = True
-    if update_held([claim], lease_until=None, **values):
+    if update_held([claim], held_update(lease_until=None, **values)):
         return True
     log.warning("outbox message %s: lease lost before the outcome was recorded", claim.id)
     return False
@@ -424,11 +437,9 @@ def put_back(claims: list[Claim], report: DeliveryReport) -> None:
     waiting = [claim for claim in todo if not claim.started]
     back = set()
     if started:  # their attempt was counted ahead: give it back
-        back |= update_held(
-            started, status=MessageStatus.QUEUED, lease_until=None, attempts=OUTBOX.c.attempts - 1
-        )
+        back |= update_held(started, PUT_BACK_STARTED)
     if waiting:
-        back |= update_held(waiting, status=MessageStatus.QUEUED, lease_until=None)
+        back |= update_held(waiting, PUT_BACK)
     db.session.commit()
     for claim in todo:
         claim.done = True
@@ -444,19 +455,22 @@ def deliver_claimed(
     """Send claimed messages in order, in groups (see the module's docstring)."""
     connection = SMTPConnection() if current_app.config.get("MAIL_SERVER") else None
     sender = default_sender()
-    unrecorded: list[tuple[Claim, datetime, str]] = []
+    transport = "smtp" if connection is not None else "mailbox"
+    unrecorded: list[Claim] = []
     bounced: set[int] = set()  # candidates whose address bounced in this pass
     group_size, recorded_at = 1, time.monotonic()
 
-    def record(renewing: list[Claim] = ()) -> None:
+    def record(renewing: list[Claim] = (), starting: list[Claim] = ()) -> None:
+        """One transaction: record what was sent, renew leases, start the next group."""
         nonlocal unrecorded, recorded_at
         if unrecorded:
-            record_sent(unrecorded, report)
-            unrecorded = []
+            record_sent(unrecorded, transport, report)
         if renewing:
             renew(renewing)
+        if starting:
+            start_group(starting, report)
         db.session.commit()
-        recorded_at = time.monotonic()
+        unrecorded, recorded_at = [], time.monotonic()
 
     try:
         for index, claim in enumerate(claims):
@@ -467,9 +481,8 @@ def deliver_claimed(
             if claim.done:  # refused or lost when its group started
                 continue
             if not claim.started:  # the group before is over: record it, start the next
-                record()
-                start_group([c for c in claims[index : index + group_size] if not c.done], report)
-                group_size = min(group_size * 2, MAX_UNRECORDED)
+                record(starting=[c for c in claims[index : index + group_size] if not c.done])
+                group_size = min(group_size * GROWTH, MAX_UNRECORDED)
             elif time.monotonic() - recorded_at >= RECORD_SECONDS:
                 record([c for c in claims[index:] if c.started and not c.done])
             if claim.done:
@@ -484,10 +497,8 @@ def deliver_claimed(
                 mail_message = to_mail_message(claim, sender)
                 if connection is None:
                     check_message_headers(mail_message)
-                    transport = "mailbox"
                 else:
                     connection.deliver(mail_message)
-                    transport = "smtp"
             except SMTPUnavailable as error:  # nothing was sent: try the rest later
                 record()
                 record_failure(claim, error, tried_at, report)
@@ -504,7 +515,7 @@ def deliver_claimed(
                     connection.close()  # a fresh line for the next message
                 continue
             claim.done = True
-            unrecorded.append((claim, utcnow(), transport))
+            unrecorded.append(claim)
         record()
     finally:
         if unrecorded:  # an error interrupted the pass: record what went out, if possible

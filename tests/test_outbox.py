@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import smtplib
+import sqlite3
 import subprocess
 import sys
 import time
@@ -495,6 +496,103 @@ def test_stopping_puts_untried_messages_back_at_once(app, smtp):
         report = delivery.deliver_due(should_stop=stop_after_one)
     assert report.sent == ids[:1] and report.released == ids[1:]
     assert [state(app, m).status for m in ids[1:]] == [MessageStatus.QUEUED] * 2
+
+
+# -- recording in groups ----------------------------------------------------------------
+
+
+def sent_in_database(app) -> int:
+    """Read with a connection of its own, as another process would, mid-pass."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM outbox_message WHERE status = 'sent'"
+        ).fetchone()[0]
+
+
+@pytest.mark.parametrize(("record_seconds", "most_unrecorded"), [(0.5, 32), (0, 1)])
+def test_sent_mail_is_recorded_at_least_once_a_group(
+    app, smtp, monkeypatch, record_seconds, most_unrecorded
+):
+    """What a crash would send twice: never more than one group, or half a second's mail.
+
+    Before each message, count what the server has received and what the database says
+    was sent. With RECORD_SECONDS at 0 every message is recorded before the next goes.
+    """
+    monkeypatch.setattr(delivery, "RECORD_SECONDS", record_seconds)
+    ids = queue(app, 60)
+    unrecorded = []
+
+    def observe() -> bool:
+        unrecorded.append(len(smtp.messages) - sent_in_database(app))
+        return False
+
+    with app.app_context():
+        report = delivery.deliver_due(60, should_stop=observe)
+    assert report.sent == ids
+    assert unrecorded[0] == 0 and max(unrecorded) <= most_unrecorded
+    assert sent_in_database(app) == 60 == len(smtp.messages)
+    with app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.attempts))) == {1}
+        assert None not in set(db.session.scalars(select(OutboxMessage.sent_at)))
+
+
+def test_stopping_mid_group_gives_back_the_counted_tries(app, smtp):
+    """Tries are counted for a group ahead of sending; the untried get theirs back."""
+    ids = queue(app, 10)
+    calls = []
+
+    def stop_after_three() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with app.app_context():
+        report = delivery.deliver_due(should_stop=stop_after_three)
+    assert report.sent == ids[:3] and report.released == ids[3:]
+    assert [state(app, m).attempts for m in ids] == [1, 1, 1] + [0] * 7
+    assert {state(app, m).status for m in ids[3:]} == {MessageStatus.QUEUED}
+    assert {state(app, m).lease_until for m in ids} == {None}
+
+
+def test_an_error_mid_pass_still_records_what_went_out(app, smtp):
+    """The rest stay claimed (another worker takes them when the lease ends); none is lost."""
+    ids = queue(app, 8)
+    calls = []
+
+    def fail_on_the_sixth() -> bool:
+        calls.append(1)
+        if len(calls) == 6:
+            raise RuntimeError("the worker broke")
+        return False
+
+    with app.app_context(), pytest.raises(RuntimeError):
+        delivery.deliver_due(should_stop=fail_on_the_sixth)
+    assert len(smtp.messages) == 5
+    assert [state(app, m).status for m in ids] == [MessageStatus.SENT] * 5 + [
+        MessageStatus.SENDING
+    ] * 3
+
+
+def test_a_bounce_stops_mail_to_that_address_already_in_the_group(app, smtp):
+    """The second and third notes to Bo were counted in with the bounced one: not sent."""
+    smtp.mode = "refuse_some"
+    smtp.refused.add("bo@example.com")
+    with app.app_context():
+        bo = Candidate(name="Bo Bounce", email="bo@example.com")
+        ada = Candidate(name="Ada", email="ada@example.com")
+        db.session.add_all([bo, ada])
+        ids = [
+            queue_message(who.email, f"Note {i}", "x", candidate=who).id
+            for i, who in enumerate([ada, bo, bo, ada, bo])
+        ]
+        db.session.commit()
+    report = deliver(app)
+    assert report.sent == [ids[0], ids[3]] and report.failed == [ids[1], ids[2], ids[4]]
+    assert [rcpts for _, rcpts in smtp.envelopes] == [["ada@example.com"]] * 2
+    for mid in ids[2], ids[4]:
+        message = state(app, mid)
+        assert message.last_error == "Not sent: the address is bouncing."
+        assert message.attempts == 0  # never tried
 
 
 # -- header injection -------------------------------------------------------------------

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from ..audit.services import record_event
 from ..extensions import db
@@ -99,19 +99,37 @@ class Claim:
     done: bool = False
 
 
-def due_condition(now: datetime, due_before: datetime | None = None):
-    """Queued and due, or claimed by a worker whose lease has run out."""
-    return or_(
+def claimable(now: datetime, due_before: datetime | None = None) -> list:
+    """The two kinds of claimable message, each a condition one index walk answers.
+
+    First those whose worker's lease ran out (it died or lost them: they are overdue), then
+    the queued ones that are due, oldest first. Each is read in the order of the index on
+    (status, send_after) and stops at the limit, instead of collecting every due message and
+    sorting them, which grows with the backlog.
+    """
+    return [
+        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.lease_until < now),
         and_(
             OutboxMessage.status == MessageStatus.QUEUED,
             OutboxMessage.send_after <= min(now, due_before or now),
         ),
-        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.lease_until < now),
-    )
+    ]
 
 
 def lease_length() -> timedelta:
     return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+
+
+CLAIM_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.recipient,
+    OutboxMessage.subject,
+    OutboxMessage.text_body,
+    OutboxMessage.html_body,
+    OutboxMessage.message_id_header,
+    OutboxMessage.candidate_id,
+    OutboxMessage.attempts,
+)
 
 
 def claim_due_messages(limit: int, due_before: datetime | None = None) -> list[Claim]:
@@ -123,22 +141,16 @@ def claim_due_messages(limit: int, due_before: datetime | None = None) -> list[C
     due later (a retry put back this run).
     """
     now = utcnow()
-    rows = db.session.execute(
-        select(
-            OutboxMessage.id,
-            OutboxMessage.recipient,
-            OutboxMessage.subject,
-            OutboxMessage.text_body,
-            OutboxMessage.html_body,
-            OutboxMessage.message_id_header,
-            OutboxMessage.candidate_id,
-            OutboxMessage.attempts,
-        )
-        .where(due_condition(now, due_before))
-        .order_by(OutboxMessage.send_after, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    rows = []
+    for condition in claimable(now, due_before):
+        if len(rows) < limit:
+            rows += db.session.execute(
+                select(*CLAIM_COLUMNS)
+                .where(condition)
+                .order_by(OutboxMessage.send_after, OutboxMessage.id)
+                .limit(limit - len(rows))
+                .with_for_update(skip_locked=True)
+            ).all()
     lease = now + lease_length()
     if rows:
         db.session.execute(

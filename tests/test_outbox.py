@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from flask_mail import Message
 from flask_migrate import upgrade
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from recruiter import create_app
 from recruiter.extensions import db
@@ -496,6 +496,58 @@ def test_stopping_puts_untried_messages_back_at_once(app, smtp):
         report = delivery.deliver_due(should_stop=stop_after_one)
     assert report.sent == ids[:1] and report.released == ids[1:]
     assert [state(app, m).status for m in ids[1:]] == [MessageStatus.QUEUED] * 2
+
+
+# -- claiming ----------------------------------------------------------------------------
+
+
+def test_claims_take_a_dead_workers_messages_first_then_the_oldest_due(app):
+    ids = queue(app, 5)
+    now = utcnow()
+    with app.app_context():
+        for minutes, mid in zip([3, 1, 2, -5], ids[:4], strict=True):  # ids[3]: not yet due
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == mid)
+                .values(send_after=now - timedelta(minutes=minutes))
+            )
+        db.session.execute(  # ids[4]: its worker's lease ran out
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ids[4])
+            .values(status=MessageStatus.SENDING, lease_until=now - timedelta(seconds=1))
+        )
+        db.session.commit()
+        claimed = [claim.id for claim in delivery.claim_due_messages(3)]
+        assert claimed == [ids[4], ids[0], ids[2]]
+        assert [claim.id for claim in delivery.claim_due_messages(3)] == [ids[1]]
+
+
+def test_a_claim_walks_the_index_instead_of_sorting_the_backlog(app):
+    """EXPLAIN QUERY PLAN of each claim query: the (status, send_after) index, no sort."""
+    queue(app, 3)
+    selects = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            delivery.claim_due_messages(2)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        assert len(selects) == 2
+        for statement, parameters in selects:
+            plan = " ".join(
+                row[3]
+                for row in db.session.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, parameters
+                )
+            )
+            assert "USING INDEX ix_outbox_message_status_send_after" in plan, plan
+            assert "TEMP B-TREE" not in plan and "MULTI-INDEX" not in plan, plan
+        db.session.rollback()
 
 
 # -- recording in groups ----------------------------------------------------------------

@@ -7,11 +7,15 @@ with the next message.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import itertools
 import json
 import os
 import re
 import signal
 import smtplib
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +25,7 @@ from pathlib import Path
 import pytest
 from flask_mail import Message
 from flask_migrate import upgrade
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from recruiter import create_app
 from recruiter.extensions import db
@@ -34,6 +38,7 @@ from recruiter.models import (
     utcnow,
 )
 from recruiter.outbox import delivery
+from recruiter.outbox.mime import OutgoingMail
 from recruiter.outbox.services import (
     ContactRefused,
     HeaderInjection,
@@ -131,6 +136,137 @@ def test_message_id_is_the_stored_one(app, smtp):
     [received] = smtp.wait_for(1)
     assert received["Message-ID"] == state(app, mid).message_id_header
     assert received["From"] == "Acme Robotics Hiring <hiring@acme.example>"
+
+
+# -- the bytes of a message -------------------------------------------------------------
+
+BOUNDARY = re.compile(rb"===============\d+==")
+SUBJECTS = [
+    "Your application for Backend Engineer",
+    "Your application for Backend Engineer — María",
+    "Ünïcödé " * 12,  # long and non-ASCII: encoded words over several lines
+    "A long subject in plain ASCII that goes on past the line length " * 2,
+    "=?utf-8?q?looks_encoded?=",
+    "",
+]
+RECIPIENTS = [
+    "ada@example.com",
+    "María López <maria@example.com>",
+    "o'brien+jobs@example.co.uk",
+    '"quoted, name"@example.com',
+    "x@bücher.de",
+    "a" * 70 + "@example.com",
+    "josé@example.com",  # Flask-Mail cannot encode this either: both raise
+]
+BODIES = [
+    ("Dear María,\n\nThank you for your time.\n", "<p>Dear María,</p>\n"),
+    ("ASCII only\r\nwith CRLF\rand CR\n.a dot\nFrom me", "<p>x</p>"),
+    ("long line " * 300, "<p>" + "long " * 400 + "</p>"),
+    ("Text only, no HTML part", None),
+    ("Línea sin HTML\n", ""),
+    ("", None),
+]
+SENDERS = [
+    "Acme Robotics Hiring <hiring@acme.example>",
+    "Équipe RH <rh@acme.example>",
+    "h@a.example",
+]
+
+
+def flask_mail_bytes(sender, recipient, subject, body, html, date) -> bytes:
+    message = Message(subject, recipients=[recipient], body=body, html=html or None)
+    message.sender, message.date, message.msgId = sender, date, "<1.2@acme.example>"
+    return message.as_bytes()
+
+
+def outbox_bytes(sender, recipient, subject, body, html, date) -> bytes:
+    mail = OutgoingMail(sender, recipient, subject, body, html, "<1.2@acme.example>", date=date)
+    return mail.as_bytes()
+
+
+def built(build, *args) -> bytes | type:
+    try:
+        return BOUNDARY.sub(b"BOUNDARY", build(*args))
+    except Exception as error:  # noqa: BLE001 (both must fail alike)
+        return type(error)
+
+
+def test_message_bytes_are_flask_mails_except_the_boundaries(app):
+    """Every combination of awkward headers and bodies, byte for byte (one Date for both)."""
+    cases = itertools.product(SENDERS, RECIPIENTS, SUBJECTS, BODIES)
+    with app.app_context():
+        for sender, recipient, subject, (body, html) in cases:
+            args = (sender, recipient, subject, body, html, 1_700_000_000.0)
+            assert built(outbox_bytes, *args) == built(flask_mail_bytes, *args), args
+
+
+def parsed(raw: bytes):
+    """Parsed as a receiving server would: its lines end in LF once off the wire."""
+    return email.message_from_bytes(raw.replace(b"\r\n", b"\n"), policy=email.policy.default)
+
+
+@pytest.mark.parametrize("html", ["<p>Dear María,</p>", None])
+def test_message_parses_to_the_same_headers_and_parts(app, html):
+    args = ("Acme Robotics Hiring <hiring@acme.example>", "maria@example.com")
+    args += ("Your application — María", "Dear María,\n\nThank you.\n", html, None)
+    with app.app_context():
+        ours, theirs = parsed(outbox_bytes(*args)), parsed(flask_mail_bytes(*args))
+    assert ours.items() != [] and [k for k, _ in ours.items()] == [k for k, _ in theirs.items()]
+    assert ours["Subject"] == theirs["Subject"] == "Your application — María"
+    assert ours["From"] == "Acme Robotics Hiring <hiring@acme.example>"
+    assert ours["Message-ID"] == "<1.2@acme.example>"
+
+    def parts(message):
+        return [
+            (
+                p.get_content_type(),
+                p.get_content_charset(),
+                p["Content-Transfer-Encoding"],
+                p.get_content(),
+            )
+            for p in message.walk()
+            if not p.is_multipart()
+        ]
+
+    assert parts(ours) == parts(theirs)
+    assert parts(ours)[0][3] == "Dear María,\n\nThank you.\n"
+
+
+def test_boundaries_never_occur_in_the_parts(app, monkeypatch):
+    """A body that holds the first boundary drawn makes the builder draw another."""
+    drawn = iter([7, 7, 8, 9])
+    monkeypatch.setattr("recruiter.outbox.mime.secrets.randbelow", lambda _n: next(drawn))
+    seven = "===============" + "7".rjust(19, "0") + "=="
+    mail = OutgoingMail("h@a.example", "ada@example.com", "Hi", f"see {seven}", "<p>x</p>", "<1@a>")
+    raw = parsed(mail.as_bytes())
+    assert raw.get_boundary() != seven and raw.get_payload()[0].get_boundary() != seven
+    assert raw.get_body(("plain",)).get_content() == f"see {seven}"
+
+
+def test_a_received_note_reads_as_written(app, smtp):
+    """Through a real SMTP server: headers, both parts and non-ASCII text intact."""
+    with app.app_context():
+        candidate = Candidate(name="María López", email="maria.lopez@example.com")
+        db.session.add(candidate)
+        message = queue_message(
+            candidate.email,
+            "Your application for Backend Engineer — María",
+            "Dear María,\n\nThank you for your time.\n\n.Kind regards",
+            "<p>Dear María,</p><p>Thank you for your time.</p>",
+            candidate=candidate,
+        )
+        mid = message.message_id_header
+        db.session.commit()
+    deliver(app)
+    [received] = smtp.wait_for(1)
+    assert received["Subject"] == "Your application for Backend Engineer — María"
+    assert received["To"] == "maria.lopez@example.com" and received["Message-ID"] == mid
+    assert received["From"] == "Acme Robotics Hiring <hiring@acme.example>"
+    assert received["Date"].datetime.tzinfo is not None
+    plain, html = received.get_body(("plain",)), received.get_body(("html",))
+    assert plain.get_content() == "Dear María,\n\nThank you for your time.\n\n.Kind regards"
+    assert html.get_content() == "<p>Dear María,</p><p>Thank you for your time.</p>"
+    assert plain["Content-Transfer-Encoding"] == "8bit"
 
 
 # -- each failure mode ------------------------------------------------------------------
@@ -342,7 +478,7 @@ def test_a_worker_that_lost_its_lease_sends_nothing(app, smtp):
         )
         db.session.commit()
         report = delivery.DeliveryReport()
-        delivery.deliver_one(claim, SMTPConnection(), report)
+        delivery.deliver_claimed([claim], report)
     assert report.total == 0
     assert smtp.messages == []
     assert state(app, mid).status == MessageStatus.SENDING
@@ -360,6 +496,155 @@ def test_stopping_puts_untried_messages_back_at_once(app, smtp):
         report = delivery.deliver_due(should_stop=stop_after_one)
     assert report.sent == ids[:1] and report.released == ids[1:]
     assert [state(app, m).status for m in ids[1:]] == [MessageStatus.QUEUED] * 2
+
+
+# -- claiming ----------------------------------------------------------------------------
+
+
+def test_claims_take_a_dead_workers_messages_first_then_the_oldest_due(app):
+    ids = queue(app, 5)
+    now = utcnow()
+    with app.app_context():
+        for minutes, mid in zip([3, 1, 2, -5], ids[:4], strict=True):  # ids[3]: not yet due
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == mid)
+                .values(send_after=now - timedelta(minutes=minutes))
+            )
+        db.session.execute(  # ids[4]: its worker's lease ran out
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ids[4])
+            .values(status=MessageStatus.SENDING, lease_until=now - timedelta(seconds=1))
+        )
+        db.session.commit()
+        claimed = [claim.id for claim in delivery.claim_due_messages(3)]
+        assert claimed == [ids[4], ids[0], ids[2]]
+        assert [claim.id for claim in delivery.claim_due_messages(3)] == [ids[1]]
+
+
+def test_a_claim_walks_the_index_instead_of_sorting_the_backlog(app):
+    """EXPLAIN QUERY PLAN of each claim query: the (status, send_after) index, no sort."""
+    queue(app, 3)
+    selects = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            delivery.claim_due_messages(2)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        assert len(selects) == 2
+        for statement, parameters in selects:
+            plan = " ".join(
+                row[3]
+                for row in db.session.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, parameters
+                )
+            )
+            assert "USING INDEX ix_outbox_message_status_send_after" in plan, plan
+            assert "TEMP B-TREE" not in plan and "MULTI-INDEX" not in plan, plan
+        db.session.rollback()
+
+
+# -- recording in groups ----------------------------------------------------------------
+
+
+def sent_in_database(app) -> int:
+    """Read with a connection of its own, as another process would, mid-pass."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM outbox_message WHERE status = 'sent'"
+        ).fetchone()[0]
+
+
+@pytest.mark.parametrize(("record_seconds", "most_unrecorded"), [(0.5, 32), (0, 1)])
+def test_sent_mail_is_recorded_at_least_once_a_group(
+    app, smtp, monkeypatch, record_seconds, most_unrecorded
+):
+    """What a crash would send twice: never more than one group, or half a second's mail.
+
+    Before each message, count what the server has received and what the database says
+    was sent. With RECORD_SECONDS at 0 every message is recorded before the next goes.
+    """
+    monkeypatch.setattr(delivery, "RECORD_SECONDS", record_seconds)
+    ids = queue(app, 60)
+    unrecorded = []
+
+    def observe() -> bool:
+        unrecorded.append(len(smtp.messages) - sent_in_database(app))
+        return False
+
+    with app.app_context():
+        report = delivery.deliver_due(60, should_stop=observe)
+    assert report.sent == ids
+    assert unrecorded[0] == 0 and max(unrecorded) <= most_unrecorded
+    assert sent_in_database(app) == 60 == len(smtp.messages)
+    with app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.attempts))) == {1}
+        assert None not in set(db.session.scalars(select(OutboxMessage.sent_at)))
+
+
+def test_stopping_mid_group_gives_back_the_counted_tries(app, smtp):
+    """Tries are counted for a group ahead of sending; the untried get theirs back."""
+    ids = queue(app, 10)
+    calls = []
+
+    def stop_after_three() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with app.app_context():
+        report = delivery.deliver_due(should_stop=stop_after_three)
+    assert report.sent == ids[:3] and report.released == ids[3:]
+    assert [state(app, m).attempts for m in ids] == [1, 1, 1] + [0] * 7
+    assert {state(app, m).status for m in ids[3:]} == {MessageStatus.QUEUED}
+    assert {state(app, m).lease_until for m in ids} == {None}
+
+
+def test_an_error_mid_pass_still_records_what_went_out(app, smtp):
+    """The rest stay claimed (another worker takes them when the lease ends); none is lost."""
+    ids = queue(app, 8)
+    calls = []
+
+    def fail_on_the_sixth() -> bool:
+        calls.append(1)
+        if len(calls) == 6:
+            raise RuntimeError("the worker broke")
+        return False
+
+    with app.app_context(), pytest.raises(RuntimeError):
+        delivery.deliver_due(should_stop=fail_on_the_sixth)
+    assert len(smtp.messages) == 5
+    assert [state(app, m).status for m in ids] == [MessageStatus.SENT] * 5 + [
+        MessageStatus.SENDING
+    ] * 3
+
+
+def test_a_bounce_stops_mail_to_that_address_already_in_the_group(app, smtp):
+    """The second and third notes to Bo were counted in with the bounced one: not sent."""
+    smtp.mode = "refuse_some"
+    smtp.refused.add("bo@example.com")
+    with app.app_context():
+        bo = Candidate(name="Bo Bounce", email="bo@example.com")
+        ada = Candidate(name="Ada", email="ada@example.com")
+        db.session.add_all([bo, ada])
+        ids = [
+            queue_message(who.email, f"Note {i}", "x", candidate=who).id
+            for i, who in enumerate([ada, bo, bo, ada, bo])
+        ]
+        db.session.commit()
+    report = deliver(app)
+    assert report.sent == [ids[0], ids[3]] and report.failed == [ids[1], ids[2], ids[4]]
+    assert [rcpts for _, rcpts in smtp.envelopes] == [["ada@example.com"]] * 2
+    for mid in ids[2], ids[4]:
+        message = state(app, mid)
+        assert message.last_error == "Not sent: the address is bouncing."
+        assert message.attempts == 0  # never tried
 
 
 # -- header injection -------------------------------------------------------------------

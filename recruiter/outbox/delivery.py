@@ -1,37 +1,53 @@
-"""The delivery worker: claim due messages with a lease, send them, record the outcome.
+"""The delivery worker: claim due messages with a lease, send them, record the outcomes.
 
 The guarantees, and where each comes from:
 
 - A message is claimed by one worker at a time: a conditional claim (``FOR UPDATE SKIP
   LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) sets it ``sending`` with a lease.
-- Just before it is sent, the worker renews the lease of that one message, and only sends
-  if it still holds it. A worker that died leaves its messages to be claimed again once
-  the lease has run out; one that was merely slow finds it has lost them, and sends
-  nothing. The lease must outlast one send (a few SMTP round trips, each with a timeout).
-- The outcome is written only while the worker still holds the lease.
-- A crash between the server's "250 OK" and that write sends the message again when the
-  lease ends: at least once, never lost. It carries the same Message-ID, so receivers can
-  recognise the duplicate.
+- Messages are sent in small groups. Before a group, one transaction records what the
+  previous group sent, leaves out candidates who may no longer be contacted, and renews
+  the lease and counts the attempt of each message of the group that this worker still
+  holds; only those are sent. A worker that died leaves its messages to be claimed again
+  once the lease has run out; one that was merely slow finds it has lost them, and sends
+  nothing. Groups start at one message after each claim and grow fourfold up to
+  ``MAX_UNRECORDED`` while the server accepts mail, so a worker that hangs or dies early
+  in a batch has counted an attempt for only the message it was on.
+- Outcomes are written only while the worker still holds the lease. Sent messages are
+  recorded at the next group, and at least every ``RECORD_SECONDS`` (which also renews the
+  lease of the group's unsent messages, so every send starts within ``RECORD_SECONDS`` of
+  its lease being renewed: the lease must outlast one send). A failure is recorded at once.
+- A crash between the server's "250 OK" and that record sends the message again when the
+  lease ends: at least once, never lost. That window is at most one group (``MAX_UNRECORDED``
+  messages) or ``RECORD_SECONDS``, and the message carries the same Message-ID, so receivers
+  can recognise the duplicate.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from flask import current_app
-from flask_mail import Message
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from ..audit.services import record_event
 from ..extensions import db
 from ..models import Candidate, MessageStatus, OutboxMessage, utcnow
+from .mime import OutgoingMail
 from .transport import SMTPConnection, SMTPUnavailable, check_message_headers
 
 log = logging.getLogger(__name__)
+
+OUTBOX = OutboxMessage.__table__
+# Sent messages not yet recorded: at most one group of this many, and at most this long.
+MAX_UNRECORDED = 32
+GROWTH = 4  # groups of 1, 4, 16, 32, 32 ... messages after each claim
+RECORD_SECONDS = 0.5
 
 
 @dataclass
@@ -62,10 +78,12 @@ class DeliveryReport:
 
 @dataclass
 class Claim:
-    """A claimed message, copied out of the session so nothing is lazily reloaded.
+    """A claimed message, copied out of the database so nothing is lazily reloaded.
 
-    ``lease_until`` is this worker's own lease: after a commit the ORM object would reload
-    the row and hand back whatever lease another worker has put there since.
+    ``lease_until`` is this worker's own lease, the value the row must still hold for any
+    write of this worker to apply. ``started``: its attempt is counted and its lease
+    renewed for this pass. ``done``: nothing more to do with it in this pass (tried, or
+    refused, lost or put back).
     """
 
     id: int
@@ -77,122 +95,205 @@ class Claim:
     candidate_id: int | None
     attempts: int
     lease_until: datetime
+    started: bool = False
+    done: bool = False
 
 
-def due_condition(now: datetime, due_before: datetime | None = None):
-    """Queued and due, or claimed by a worker whose lease has run out."""
-    return or_(
+def claimable(now: datetime, due_before: datetime | None = None) -> list:
+    """The two kinds of claimable message, each a condition one index walk answers.
+
+    First those whose worker's lease ran out (it died or lost them: they are overdue), then
+    the queued ones that are due, oldest first. Each is read in the order of the index on
+    (status, send_after) and stops at the limit, instead of collecting every due message and
+    sorting them, which grows with the backlog.
+    """
+    return [
+        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.lease_until < now),
         and_(
             OutboxMessage.status == MessageStatus.QUEUED,
             OutboxMessage.send_after <= min(now, due_before or now),
         ),
-        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.lease_until < now),
-    )
+    ]
 
 
 def lease_length() -> timedelta:
     return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
+CLAIM_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.recipient,
+    OutboxMessage.subject,
+    OutboxMessage.text_body,
+    OutboxMessage.html_body,
+    OutboxMessage.message_id_header,
+    OutboxMessage.candidate_id,
+    OutboxMessage.attempts,
+)
+
+
 def claim_due_messages(limit: int, due_before: datetime | None = None) -> list[Claim]:
     """Lease up to ``limit`` due messages to this worker and commit the claim.
 
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets workers claim side by side. SQLite: the
-    transaction starts with BEGIN IMMEDIATE (see database.py), so claims are serial.
-    ``due_before`` leaves out messages that became due later (a retry put back this run).
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets workers claim side by side (the rows stay
+    locked until the UPDATE commits). SQLite: the transaction starts with BEGIN IMMEDIATE
+    (see database.py), so claims are serial. ``due_before`` leaves out messages that became
+    due later (a retry put back this run).
     """
     now = utcnow()
-    query = (
-        select(OutboxMessage)
-        .where(due_condition(now, due_before))
-        .order_by(OutboxMessage.send_after, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    messages = list(db.session.scalars(query))
+    rows = []
+    for condition in claimable(now, due_before):
+        if len(rows) < limit:
+            rows += db.session.execute(
+                select(*CLAIM_COLUMNS)
+                .where(condition)
+                .order_by(OutboxMessage.send_after, OutboxMessage.id)
+                .limit(limit - len(rows))
+                .with_for_update(skip_locked=True)
+            ).all()
     lease = now + lease_length()
-    claims = []
-    for message in messages:
-        message.status = MessageStatus.SENDING
-        message.lease_until = lease
-        claims.append(
-            Claim(
-                id=message.id,
-                recipient=message.recipient,
-                subject=message.subject,
-                text_body=message.text_body,
-                html_body=message.html_body,
-                message_id_header=message.message_id_header,
-                candidate_id=message.candidate_id,
-                attempts=message.attempts,
-                lease_until=lease,
-            )
+    if rows:
+        db.session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_([row.id for row in rows]))
+            .values(status=MessageStatus.SENDING, lease_until=lease)
         )
     db.session.commit()
-    return claims
+    return [Claim(*row, lease_until=lease) for row in rows]
 
 
-def held(claim: Claim):
-    """The WHERE clause that matches the message only while this worker holds it."""
-    return and_(
-        OutboxMessage.id == claim.id,
-        OutboxMessage.status == MessageStatus.SENDING,
-        OutboxMessage.lease_until == claim.lease_until,
+def held_update(**values):
+    """An UPDATE of the rows ``:ids`` that still hold lease ``:lease``, returning their ids."""
+    return (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+            OUTBOX.c.status == MessageStatus.SENDING,
+            OUTBOX.c.lease_until == bindparam("lease"),
+        )
+        .values(**values)
+        .returning(OUTBOX.c.id)
     )
 
 
-def start_attempt(claim: Claim) -> bool:
-    """Renew the lease and count the attempt, if this worker still holds the message."""
-    now = utcnow()
-    lease = now + lease_length()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(held(claim))
-        .values(lease_until=lease, attempts=OutboxMessage.attempts + 1, last_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    if result.rowcount != 1:
-        return False
-    claim.lease_until = lease
-    claim.attempts += 1
-    return True
+# Built once: SQLAlchemy then reuses their cache keys and compiled forms.
+START = held_update(lease_until=bindparam("new_lease"), attempts=OUTBOX.c.attempts + 1)
+RENEW = held_update(lease_until=bindparam("new_lease"))
+SENT = held_update(
+    status=MessageStatus.SENT,
+    sent_at=bindparam("at"),
+    last_attempt_at=bindparam("at"),
+    transport=bindparam("via"),
+    last_error="",
+    lease_until=None,
+)
+PUT_BACK = held_update(status=MessageStatus.QUEUED, lease_until=None)
+PUT_BACK_STARTED = held_update(
+    status=MessageStatus.QUEUED, lease_until=None, attempts=OUTBOX.c.attempts - 1
+)
+
+
+def update_held(claims: Iterable[Claim], statement, **params) -> set[int]:
+    """Run a ``held_update`` for those of ``claims`` this worker still holds; their ids.
+
+    One execution per distinct lease (the claims of one group share theirs). No commit.
+    """
+    written: set[int] = set()
+    by_lease = sorted(claims, key=lambda claim: claim.lease_until)
+    for lease, group in groupby(by_lease, key=lambda claim: claim.lease_until):
+        ids = [claim.id for claim in group]
+        result = db.session.execute(statement, {"ids": ids, "lease": lease, **params})
+        written.update(result.scalars())
+    return written
+
+
+def lost(claim: Claim) -> None:
+    claim.done = True
+    log.warning("outbox message %s: lease lost to another worker; left to it", claim.id)
+
+
+def start_group(claims: list[Claim], report: DeliveryReport) -> None:
+    """Make a group ready to send; the caller commits.
+
+    Refuses messages to candidates who may no longer be contacted, then renews the lease
+    and counts the attempt of the others this worker still holds (``started``); the ones it
+    lost to another worker are ``done``.
+    """
+    refuse_uncontactable(claims, report)
+    todo = [claim for claim in claims if not claim.done]
+    lease = utcnow() + lease_length()
+    kept = update_held(todo, START, new_lease=lease) if todo else set()
+    for claim in todo:
+        if claim.id in kept:
+            claim.lease_until, claim.started = lease, True
+            claim.attempts += 1
+        else:
+            lost(claim)
+
+
+def renew(claims: list[Claim]) -> None:
+    """Renew the lease of claims this worker holds and has yet to send. No commit."""
+    lease = utcnow() + lease_length()
+    kept = update_held(claims, RENEW, new_lease=lease)
+    for claim in claims:
+        if claim.id in kept:
+            claim.lease_until = lease
+        else:
+            lost(claim)
+
+
+def record_sent(claims: list[Claim], transport: str, report: DeliveryReport) -> None:
+    """Mark messages the server accepted ``sent``, in one UPDATE. No commit.
+
+    ``sent_at`` is the time of this record, at most ``RECORD_SECONDS`` (or one send)
+    after the server's "250 OK".
+    """
+    recorded = update_held(claims, SENT, at=utcnow(), via=transport)
+    for claim in claims:
+        if claim.id in recorded:
+            report.sent.append(claim.id)
+            report.lines.append(f"message {claim.id}: sent ({transport})")
+        else:
+            log.warning("outbox message %s: sent, but its lease was lost first", claim.id)
 
 
 def finish(claim: Claim, **values) -> bool:
-    """Record the outcome, only if this worker still holds the message; commit.
+    """Record the outcome, only if this worker still holds the message. No commit.
 
-    Returns False (and changes nothing) when the lease was lost to another worker.
+    Returns False (and changes nothing) when the lease was lost to another worker. A
+    message whose attempt was counted but which was never tried gets that count back.
     """
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(held(claim))
-        .values(lease_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        log.warning("outbox message %s: lease lost before the outcome was recorded", claim.id)
-        return False
-    return True
+    tried = values.pop("tried", True)
+    if claim.started and not tried:
+        values["attempts"] = OUTBOX.c.attempts - 1
+    claim.done = True
+    if update_held([claim], held_update(lease_until=None, **values)):
+        return True
+    log.warning("outbox message %s: lease lost before the outcome was recorded", claim.id)
+    return False
 
 
 def release(claim: Claim) -> None:
     """Put an untried message back, due at once, for this or another worker."""
-    finish(claim, status=MessageStatus.QUEUED)
+    finish(claim, status=MessageStatus.QUEUED, tried=False)
     db.session.commit()
 
 
-def to_mail_message(claim: Claim) -> Message:
-    """The Flask-Mail message for one claimed row, with its stable Message-ID."""
-    mail_message = Message(
+def default_sender() -> str:
+    sender = current_app.extensions["mail"].default_sender
+    return f"{sender[0]} <{sender[1]}>" if isinstance(sender, tuple) else sender
+
+
+def to_mail_message(claim: Claim, sender: str | None = None) -> OutgoingMail:
+    """The email for one claimed row, with its stable Message-ID (see mime.py)."""
+    return OutgoingMail(
+        sender=sender or default_sender(),
+        recipient=claim.recipient,
         subject=claim.subject,
-        recipients=[claim.recipient],
         body=claim.text_body,
         html=claim.html_body or None,
+        msgId=claim.message_id_header,
     )
-    mail_message.msgId = claim.message_id_header
-    return mail_message
 
 
 def is_permanent(error: Exception) -> bool:
@@ -245,42 +346,77 @@ def mark_bouncing(candidate_id: int | None, reason: str) -> None:
     record_event(None, "candidate.email_bouncing", candidate)
 
 
-def record_failure(claim: Claim, error: Exception, report: DeliveryReport) -> None:
-    """Retry later with backoff, or stop for good after a permanent failure or the last try."""
+def record_failure(
+    claim: Claim, error: Exception, tried_at: datetime, report: DeliveryReport
+) -> bool:
+    """Retry later with backoff, or stop for good after a permanent failure or the last try.
+
+    Commits. True if the candidate's address was marked bouncing.
+    """
     text = describe_error(error)
+    bounced = False
     if is_permanent(error) or claim.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        if finish(claim, status=MessageStatus.FAILED, last_error=text):
+        if finish(claim, status=MessageStatus.FAILED, last_error=text, last_attempt_at=tried_at):
             if is_bounce(error):
                 mark_bouncing(claim.candidate_id, text)
+                bounced = claim.candidate_id is not None
             report.failed.append(claim.id)
             report.lines.append(f"message {claim.id}: failed after {claim.attempts} tries: {text}")
     else:
         send_after = utcnow() + retry_delay(claim.attempts)
-        if finish(claim, status=MessageStatus.QUEUED, last_error=text, send_after=send_after):
+        if finish(
+            claim,
+            status=MessageStatus.QUEUED,
+            last_error=text,
+            send_after=send_after,
+            last_attempt_at=tried_at,
+        ):
             report.retrying.append(claim.id)
             when = send_after.strftime("%H:%M:%S UTC")
             report.lines.append(f"message {claim.id}: will retry at {when}: {text}")
     db.session.commit()
+    return bounced
 
 
-def refuse_uncontactable(claim: Claim, report: DeliveryReport) -> bool:
-    """Do not send to a candidate who became uncontactable after the message was queued.
+BOUNCING = (MessageStatus.FAILED, "Not sent: the address is bouncing.")
+UNCONTACTABLE = (MessageStatus.CANCELLED, "Not sent: the candidate may not be contacted.")
 
-    A bouncing address fails the message (it can be retried once the address is
-    corrected); do-not-contact or erasure cancels it for good. True if not sent.
-    """
-    candidate = db.session.get(Candidate, claim.candidate_id) if claim.candidate_id else None
-    if candidate is None or candidate.contactable:
-        return False
-    if candidate.email_bouncing_at and not (candidate.do_not_contact or candidate.erased_at):
-        status, text = MessageStatus.FAILED, "Not sent: the address is bouncing."
-    else:
-        status, text = MessageStatus.CANCELLED, "Not sent: the candidate may not be contacted."
-    if finish(claim, status=status, last_error=text):
+
+def refuse(claim: Claim, outcome: tuple[MessageStatus, str], report: DeliveryReport) -> None:
+    """Record that a message was not sent, and why. No commit."""
+    status, text = outcome
+    if finish(claim, status=status, last_error=text, tried=False):
         (report.failed if status == MessageStatus.FAILED else report.cancelled).append(claim.id)
         report.lines.append(f"message {claim.id}: {status.value}: {text}")
-    db.session.commit()
-    return True
+
+
+def refuse_uncontactable(claims: list[Claim], report: DeliveryReport) -> None:
+    """Do not send to candidates who became uncontactable after their message was queued.
+
+    A bouncing address fails the message (it can be retried once the address is
+    corrected); do-not-contact or erasure cancels it for good. One query for the group;
+    no commit.
+    """
+    ids = {claim.candidate_id for claim in claims if claim.candidate_id is not None}
+    if not ids:
+        return
+    rows = db.session.execute(
+        select(
+            Candidate.id,
+            Candidate.do_not_contact_at,
+            Candidate.email_bouncing_at,
+            Candidate.erased_at,
+        ).where(Candidate.id.in_(ids))
+    )
+    refusals = {}
+    for candidate_id, do_not_contact_at, bouncing_at, erased_at in rows:
+        if do_not_contact_at or erased_at:
+            refusals[candidate_id] = UNCONTACTABLE
+        elif bouncing_at:
+            refusals[candidate_id] = BOUNCING
+    for claim in claims:
+        if claim.candidate_id in refusals:
+            refuse(claim, refusals[claim.candidate_id], report)
 
 
 def deliver_due(
@@ -291,60 +427,118 @@ def deliver_due(
 ) -> DeliveryReport:
     """One pass: claim what is due and send it, to SMTP or to the development mailbox.
 
-    ``should_stop`` is asked before each message; when it says yes, the messages not yet
-    tried are put back at once, so stopping never waits for a lease to run out.
+    ``should_stop`` is asked before each message; when it says yes, what was sent is
+    recorded and the messages not yet tried are put back at once, so stopping never waits
+    for a lease to run out.
     """
     report = DeliveryReport()
-    claims = claim_due_messages(limit or current_app.config["OUTBOX_BATCH_SIZE"], due_before)
-    report.claimed = len(claims)
-    connection = SMTPConnection() if current_app.config.get("MAIL_SERVER") else None
     try:
-        for index, claim in enumerate(claims):
-            if should_stop():
-                put_back(claims[index:], report)
-                break
-            if not deliver_one(claim, connection, report):
-                put_back(claims[index + 1 :], report)  # the server is down: try later
-                break
+        claims = claim_due_messages(limit or current_app.config["OUTBOX_BATCH_SIZE"], due_before)
+        report.claimed = len(claims)
+        if claims:
+            deliver_claimed(claims, report, should_stop)
     finally:
-        if connection is not None:
-            connection.close()
         db.session.close()
     return report
 
 
 def put_back(claims: list[Claim], report: DeliveryReport) -> None:
-    for claim in claims:
-        release(claim)
-        report.released.append(claim.id)
-
-
-def deliver_one(claim: Claim, connection: SMTPConnection | None, report: DeliveryReport) -> bool:
-    """Send one message and record the outcome; False if the server could not be reached."""
-    if refuse_uncontactable(claim, report) or not start_attempt(claim):
-        return True
-    try:
-        mail_message = to_mail_message(claim)
-        if connection is None:
-            check_message_headers(mail_message)
-            transport = "mailbox"
-        else:
-            connection.deliver(mail_message)
-            transport = "smtp"
-    except SMTPUnavailable as error:
-        record_failure(claim, error, report)
-        return False
-    except Exception as error:  # noqa: BLE001 (one bad message must not stop the rest)
-        if not isinstance(error, smtplib.SMTPException | OSError | ValueError):
-            log.exception("outbox message %s: unexpected error while sending", claim.id)
-        record_failure(claim, error, report)
-        if connection is not None:
-            connection.close()  # a fresh line for the next message
-        return True
-    if finish(
-        claim, status=MessageStatus.SENT, sent_at=utcnow(), transport=transport, last_error=""
-    ):
-        report.sent.append(claim.id)
-        report.lines.append(f"message {claim.id}: sent ({transport})")
+    """Put untried messages back, due at once, in one transaction."""
+    todo = [claim for claim in claims if not claim.done]
+    started = [claim for claim in todo if claim.started]
+    waiting = [claim for claim in todo if not claim.started]
+    back = set()
+    if started:  # their attempt was counted ahead: give it back
+        back |= update_held(started, PUT_BACK_STARTED)
+    if waiting:
+        back |= update_held(waiting, PUT_BACK)
     db.session.commit()
-    return True
+    for claim in todo:
+        claim.done = True
+        if claim.id in back:
+            report.released.append(claim.id)
+
+
+def deliver_claimed(
+    claims: list[Claim],
+    report: DeliveryReport,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Send claimed messages in order, in groups (see the module's docstring)."""
+    connection = SMTPConnection() if current_app.config.get("MAIL_SERVER") else None
+    sender = default_sender()
+    transport = "smtp" if connection is not None else "mailbox"
+    unrecorded: list[Claim] = []
+    bounced: set[int] = set()  # candidates whose address bounced in this pass
+    group_size, recorded_at = 1, time.monotonic()
+
+    def record(renewing: list[Claim] = (), starting: list[Claim] = ()) -> None:
+        """One transaction: record what was sent, renew leases, start the next group."""
+        nonlocal unrecorded, recorded_at
+        if unrecorded:
+            record_sent(unrecorded, transport, report)
+        if renewing:
+            renew(renewing)
+        if starting:
+            start_group(starting, report)
+        db.session.commit()
+        unrecorded, recorded_at = [], time.monotonic()
+
+    try:
+        for index, claim in enumerate(claims):
+            if should_stop():
+                record()
+                put_back(claims[index:], report)
+                break
+            if claim.done:  # refused or lost when its group started
+                continue
+            if not claim.started:  # the group before is over: record it, start the next
+                record(starting=[c for c in claims[index : index + group_size] if not c.done])
+                group_size = min(group_size * GROWTH, MAX_UNRECORDED)
+            elif time.monotonic() - recorded_at >= RECORD_SECONDS:
+                record([c for c in claims[index:] if c.started and not c.done])
+            if claim.done:
+                continue
+            if claim.candidate_id in bounced:
+                record()
+                refuse(claim, BOUNCING, report)
+                db.session.commit()
+                continue
+            tried_at = utcnow()
+            try:
+                mail_message = to_mail_message(claim, sender)
+                if connection is None:
+                    check_message_headers(mail_message)
+                else:
+                    connection.deliver(mail_message)
+            except SMTPUnavailable as error:  # nothing was sent: try the rest later
+                record()
+                record_failure(claim, error, tried_at, report)
+                put_back(claims[index + 1 :], report)
+                break
+            except Exception as error:  # noqa: BLE001 (one bad message must not stop the rest)
+                if not isinstance(error, smtplib.SMTPException | OSError | ValueError):
+                    log.exception("outbox message %s: unexpected error while sending", claim.id)
+                record()
+                if record_failure(claim, error, tried_at, report):
+                    bounced.add(claim.candidate_id)
+                group_size = 1  # count attempts ahead again only once mail goes through
+                if connection is not None:
+                    connection.close()  # a fresh line for the next message
+                continue
+            claim.done = True
+            unrecorded.append(claim)
+        record()
+    finally:
+        if unrecorded:  # an error interrupted the pass: record what went out, if possible
+            try:
+                db.session.rollback()
+                record()
+            except Exception:
+                log.exception(
+                    "outbox: %d sent messages could not be recorded; they will be sent "
+                    "again when their lease ends",
+                    len(unrecorded),
+                )
+        if connection is not None:
+            connection.close()

@@ -7,6 +7,7 @@ import smtplib
 from flask import current_app
 from flask_mail import Connection, Message
 
+from .mime import OutgoingMail
 from .services import check_header_value
 
 
@@ -23,7 +24,7 @@ class SMTPUnavailable(Exception):
         self.cause = cause
 
 
-def check_message_headers(message: Message) -> None:
+def check_message_headers(message: Message | OutgoingMail) -> None:
     """Refuse CR, LF and control characters in every value that becomes a header.
 
     Flask-Mail checks sender, recipients, reply-to and subject, but not cc, bcc or
@@ -98,7 +99,7 @@ class SMTPConnection(Connection):
         self.host = None
         self.num_emails = 0
 
-    def deliver(self, message: Message) -> None:
+    def deliver(self, message: Message | OutgoingMail) -> None:
         """Send one message; return only if every recipient was accepted.
 
         A refusal of some recipients raises SMTPRecipientsRefused with just those (the

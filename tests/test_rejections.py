@@ -732,6 +732,28 @@ def test_bulk_writes_what_one_rejection_writes(app, crowd):
         assert first.rejection.message.status == MessageStatus.CANCELLED
 
 
+def test_bulk_renders_each_name_when_the_email_template_reads_it(app, crowd):
+    """Same words render once, unless the email templates use the candidate's name."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from recruiter.rejections.email import note_reads
+
+    ids = crowd["applications"][:2]
+    with app.app_context():
+        name_candidates(ids, ["Ana Ruiz", "Ana Lopez"])
+        assert note_reads("body") and not note_reads("candidate_name")
+        text = "To {{ candidate_name }}:\n{{ body }}"
+        app.jinja_env.loader = ChoiceLoader(
+            [DictLoader({"email/rejection.txt": text}), app.jinja_env.loader]
+        )
+        assert note_reads("candidate_name")
+        results = bulk_by_service(crowd["opening"], ids)
+        texts = [r.rejection.message.text_body for r in results]
+        assert texts[0].startswith("To Ana Ruiz:\nDear Ana,")
+        assert texts[1].startswith("To Ana Lopez:\nDear Ana,")
+        db.session.rollback()
+
+
 # --- No ghosting -------------------------------------------------------------------------
 
 

@@ -41,7 +41,7 @@ from ..outbox.services import (
     sender_domain,
 )
 from ..pool.services import discard_unanswered_tag, is_referable
-from .email import queue_rejection_note, render_note
+from .email import note_reads, queue_rejection_note, render_note
 from .placeholders import PlaceholderError, check_placeholders, fill_placeholders
 from .timing import Rules, Schedule, schedule
 from .wording import Finding, blocking, check_note
@@ -420,6 +420,7 @@ def bulk_reject(
     now, timing, domain = utcnow(), rules(), sender_domain()
     checked: dict[str, list[Finding]] = {}
     rendered: dict[tuple[str, str], tuple[str, str]] = {}
+    by_name = note_reads("candidate_name")
     results, planned = [], []
     for application in applications:
         try:
@@ -429,8 +430,8 @@ def bulk_reject(
             )
             check_wording(draft, confirm_tone)
             candidate = application.candidate
-            key = (draft.body, candidate.name)
-            if key not in rendered:  # the same words to the same name render the same
+            key = (draft.body, candidate.name if by_name else "")
+            if key not in rendered:  # the same words (to the same name) render the same
                 rendered[key] = render_note(draft.body, candidate)
             send_at = schedule_for(application, now, timing).send_at
             message = message_row(

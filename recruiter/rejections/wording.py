@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from re import _constants as sre
 from re import _parser as sre_parse
@@ -69,19 +69,25 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    """One compiled rule from ``phrases.json``.
+    """One rule from ``phrases.json``: ``pattern`` is the expanded regex (case-insensitive).
 
     ``needles``: strings (in ``folded`` form) of which every match contains at least one, so
     a note that contains none of them is not searched with the rule's regex; None when no
     such strings could be worked out. It is only a shortcut: the findings are the same.
+    The regex is compiled on first use: most rules are never searched in a process that
+    checks ordinary notes, and compiling all of them took about a third of a bulk check.
     """
 
-    regex: re.Pattern[str]
+    pattern: str
     category: str
     why: str
     suggestion: str
     example: str
     needles: tuple[str, ...] | None = None
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.IGNORECASE)
 
     def find(self, text: str) -> Iterable[Finding]:
         """Every match of this rule in ``text``."""
@@ -183,9 +189,9 @@ def _needles(items) -> set[str] | None:
     return best
 
 
-def needles_of(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    """The folded needles of a compiled rule, or None when none are known (always search)."""
-    found = _needles(sre_parse.parse(regex.pattern, regex.flags))
+def needles_of(pattern: str) -> tuple[str, ...] | None:
+    """The folded needles of a rule's pattern, or None when none are known (always search)."""
+    found = _needles(sre_parse.parse(pattern, re.IGNORECASE))
     if not found:
         return None
     folds = [folded(needle) for needle in found]
@@ -198,14 +204,14 @@ def compile_rule(data: Mapping[str, str]) -> Rule:
     """Check and compile one rule read from the JSON file."""
     if data["category"] not in CATEGORIES:
         raise ValueError(f"unknown category {data['category']!r} in rule {data['pattern']!r}")
-    regex = re.compile(expand(data["pattern"]), re.IGNORECASE)
+    pattern = expand(data["pattern"])
     return Rule(
-        regex,
+        pattern,
         data["category"],
         data["why"],
         data["suggestion"],
         data.get("example", ""),
-        needles_of(regex),
+        needles_of(pattern),  # parsing it also refuses a malformed pattern here, at load
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.utils import make_msgid, parseaddr
 
@@ -21,9 +22,12 @@ class HeaderInjection(ValueError):
     """A value bound for a mail header holds a line break."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_header_value(name: str, value: str) -> str:
     """Refuse CR and LF (and other control characters) in anything that becomes a header."""
-    if any(ord(c) < 32 or c == "\x7f" for c in value):
+    if _CONTROL.search(value):
         raise HeaderInjection(f"The {name} may not contain line breaks or control characters.")
     return value
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -360,11 +360,7 @@ def load_for_bulk(opening: Opening, application_ids: list[int], lock: bool = Fal
     query = (
         select(Application)
         .where(Application.opening_id == opening.id, Application.id.in_(application_ids))
-        .options(
-            selectinload(Application.candidate).selectinload(Candidate.pool_entry),
-            selectinload(Application.rejections),
-            selectinload(Application.stage_changes),
-        )
+        .options(selectinload(Application.candidate).selectinload(Candidate.pool_entry))
         .order_by(Application.id)
     )
     if lock:
@@ -477,8 +473,9 @@ def _record_many(
     """What ``_record_rejection`` does for one, for many: batched inserts, no per-row flush.
 
     The messages first (a rejection points at its message), then the rejections, found again
-    by application (one each), then the stage changes. The applications' new collections are
-    set as loaded, so the session agrees with the database without reading it back.
+    by application (one each), then the stage changes, then the applications' new stage (an
+    executemany by primary key). The applications in the session are given the values
+    written, and their rejections and stage history are read again when next used.
     """
     if not planned:
         return
@@ -515,14 +512,19 @@ def _record_many(
             for row in rows
         ],
     )
+    db.session.execute(
+        update(Application),
+        [
+            {"id": row["application_id"], "stage": Stage.REJECTED, "stage_changed_at": now}
+            for row in rows
+        ],
+    )
     for p in planned:
         application = p.result.application
-        rejection = by_application[application.id]
-        set_committed_value(application, "rejections", [*application.rejections, rejection])
-        db.session.expire(application, ["stage_changes"])
-        application.stage = Stage.REJECTED
-        application.stage_changed_at = now
-        p.result.rejection = rejection
+        set_committed_value(application, "stage", Stage.REJECTED)
+        set_committed_value(application, "stage_changed_at", now)
+        db.session.expire(application, ["rejections", "stage_changes"])
+        p.result.rejection = by_application[application.id]
 
 
 # --- Undo ------------------------------------------------------------------------------------

@@ -92,17 +92,18 @@ def queue_message(
     return message
 
 
-def queue_rows(rows: list[dict]) -> list[OutboxMessage]:
-    """Insert many rows made by ``message_row`` in a few statements; the messages, in order.
+def queue_rows(rows: list[dict]) -> list[int]:
+    """Insert many rows made by ``message_row`` in a few statements; their ids, in order.
 
-    For bulk callers: no unit-of-work bookkeeping per message. The rows come back in any
-    order (SQLite does not promise RETURNING's order), so each is found by its Message-ID.
+    For bulk callers: no unit-of-work bookkeeping and no objects built per message. The rows
+    come back in any order (SQLite does not promise RETURNING's order), so each id is found
+    by its Message-ID.
     """
     if not rows:
         return []
-    inserted = db.session.scalars(insert(OutboxMessage).returning(OutboxMessage), rows)
-    by_header = {message.message_id_header: message for message in inserted}
-    return [by_header[row["message_id_header"]] for row in rows]
+    statement = insert(OutboxMessage).returning(OutboxMessage.message_id_header, OutboxMessage.id)
+    ids = {header: id_ for header, id_ in db.session.execute(statement, rows)}
+    return [ids[row["message_id_header"]] for row in rows]
 
 
 def queue_email(

@@ -479,9 +479,9 @@ def _record_many(
     """
     if not planned:
         return
-    messages = queue_rows([p.message for p in planned])
+    message_ids = queue_rows([p.message for p in planned])
     rows = []
-    for p, message in zip(planned, messages, strict=True):
+    for p, message_id in zip(planned, message_ids, strict=True):
         application = p.result.application
         rows.append(
             {
@@ -494,7 +494,7 @@ def _record_many(
                 "template_id": template.id if template is not None else None,
                 "previous_stage": application.stage,
                 "created_at": now,
-                "message_id": message.id,
+                "message_id": message_id,
             }
         )
     inserted = db.session.scalars(insert(Rejection).returning(Rejection), rows)

@@ -754,6 +754,15 @@ def test_bulk_renders_each_name_when_the_email_template_reads_it(app, crowd):
         db.session.rollback()
 
 
+def test_a_stage_default_naming_no_template_or_reason_sets_none(app):
+    from recruiter.rejections.services import set_stage_default, stage_default
+
+    with app.app_context():
+        set_stage_default(Stage.FINAL, 999, 0)
+        template, reason = stage_default(Stage.FINAL)
+        assert reason is None and template is not None  # the first suitable template
+
+
 # --- No ghosting -------------------------------------------------------------------------
 
 

@@ -173,8 +173,10 @@ def save_reason(reason: ReasonCode, **values) -> ReasonCode:
 
 
 def set_stage_default(stage: Stage, template_id: int | None, reason_code_id: int | None) -> None:
+    """Set the stage's default; an id of no template or reason (a forged form) sets none."""
     default = db.session.get(StageDefault, stage) or StageDefault(stage=stage)
-    default.template_id, default.reason_code_id = template_id, reason_code_id
+    default.template = db.session.get(RejectionTemplate, template_id) if template_id else None
+    default.reason_code = db.session.get(ReasonCode, reason_code_id) if reason_code_id else None
     db.session.add(default)
     db.session.flush()
 

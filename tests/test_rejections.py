@@ -754,6 +754,34 @@ def test_bulk_renders_each_name_when_the_email_template_reads_it(app, crowd):
         db.session.rollback()
 
 
+def test_wording_shortcut_finds_what_searching_every_rule_finds():
+    """Rules skipped for want of their words could not have matched: same findings."""
+    from test_wording import RISKY, SAFE
+
+    from recruiter.rejections import wording
+
+    def search_every_rule(text):
+        found = [f for rule in wording.load_rules() for f in rule.find(text)]
+        found.sort(key=lambda f: (f.start - f.end, not f.blocking, f.start))
+        kept = []
+        for finding in found:
+            if not wording._overlaps(finding, kept):
+                kept.append(finding)
+        return sorted(kept, key=lambda f: f.start)
+
+    note = "Dear Ana,\n\nThank you for your time.\n\n{}\n\nKind regards,\nMaria"
+    phrases = [rule.example for rule in wording.load_rules()] + [n for n, _ in RISKY] + SAFE
+    variants = [
+        lambda phrase: note.format(phrase),
+        lambda phrase: note.format(phrase.upper().replace(" ", " \n ")),
+        lambda phrase: note.replace("Ana", phrase.split()[0]).format("We enjoyed it."),
+    ]
+    notes = [variants[i % 3](phrase) for i, phrase in enumerate(phrases)]
+    expected = [search_every_rule(text) for text in notes]
+    assert sum(map(bool, expected)) > len(phrases) / 2
+    assert [wording.check_note(text) for text in notes] == expected
+
+
 def test_a_stage_default_naming_no_template_or_reason_sets_none(app):
     from recruiter.rejections.services import set_stage_default, stage_default
 

@@ -71,9 +71,10 @@ class Finding:
 class Rule:
     """One rule from ``phrases.json``: ``pattern`` is the expanded regex (case-insensitive).
 
-    ``needles``: strings (in ``folded`` form) of which every match contains at least one, so
-    a note that contains none of them is not searched with the rule's regex; None when no
-    such strings could be worked out. It is only a shortcut: the findings are the same.
+    ``needles``: for each part every match must contain, the strings (in ``folded`` form)
+    of which the match holds one; a note missing every string of some part is not searched
+    with the rule's regex. None when no such part could be worked out. It is only a
+    shortcut: the findings are the same.
     The regex is compiled on first use: most rules are never searched in a process that
     checks ordinary notes, and compiling all of them took about a third of a bulk check.
     """
@@ -148,56 +149,61 @@ def folded(text: str) -> str | None:
     return _NON_WORD.sub("\0", lowered)
 
 
-def _needles(items) -> set[str] | None:
-    """Strings of which every match of the parsed ``items`` contains one (or None).
+def _required(items) -> list[set[str]]:
+    """The parts every match of the parsed ``items`` contains: for each, a set of strings.
 
-    From each required part (a run of literal characters, a group, each branch of an
-    alternation, a repeat of at least one) the set whose shortest string is longest is kept.
+    A run of literal characters is a part; a group, or a repeat of at least one, adds the
+    parts of what it holds; an alternation is one part, the union of each branch's best part
+    (none when a branch has none). A match contains at least one string of every part.
     """
-    best: set[str] | None = None
-    best_length = 0
+    parts: list[set[str]] = []
     items = list(items)
     i = 0
     while i < len(items):
         op, av = items[i]
-        found: set[str] | None = None
         if op is sre.LITERAL:
             run = []
             while i < len(items) and items[i][0] is sre.LITERAL:
                 run.append(chr(items[i][1]))
                 i += 1
-            found = {"".join(run)}
-            i -= 1
-        elif op is sre.SUBPATTERN:
+            parts.append({"".join(run)})
+            continue
+        if op is sre.SUBPATTERN:
             _group, add_flags, del_flags, pattern = av
-            found = None if (add_flags or del_flags) else _needles(pattern)
+            if not (add_flags or del_flags):
+                parts.extend(_required(pattern))
         elif op is sre.BRANCH:
-            found = set()
+            union: set[str] = set()
             for alternative in av[1]:
-                more = _needles(alternative)
-                if more is None:
-                    found = None
+                best = _best(_required(alternative))
+                if best is None:
                     break
-                found |= more
+                union |= best
+            else:
+                parts.append(union)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            found = _needles(av[2])
+            parts.extend(_required(av[2]))
         i += 1
-        if found:
-            length = min(len(needle) for needle in found)
-            if length > best_length:
-                best, best_length = found, length
-    return best
+    return parts
 
 
-def needles_of(pattern: str) -> tuple[str, ...] | None:
-    """The folded needles of a rule's pattern, or None when none are known (always search)."""
-    found = _needles(sre_parse.parse(pattern, re.IGNORECASE))
-    if not found:
-        return None
-    folds = [folded(needle) for needle in found]
-    if any(fold is None or not fold for fold in folds):
-        return None
-    return tuple(sorted(set(folds)))  # type: ignore[arg-type]
+def _best(parts: list[set[str]]) -> set[str] | None:
+    """The part whose shortest string is longest (the rarest to find by chance)."""
+    return max(parts, key=lambda part: min(map(len, part)), default=None)
+
+
+def needles_of(pattern: str) -> tuple[tuple[str, ...], ...] | None:
+    """The folded needles of a rule's pattern, one tuple per required part (or None).
+
+    A note can match the rule only if it holds a needle of every part. A part with a string
+    that does not fold safely is left out; None when no part is left (always search).
+    """
+    needles = []
+    for part in _required(sre_parse.parse(pattern, re.IGNORECASE)):
+        folds = {folded(string) for string in part}
+        if None not in folds and "" not in folds:
+            needles.append(tuple(sorted(folds)))  # type: ignore[arg-type]
+    return tuple(sorted(set(needles))) or None
 
 
 def compile_rule(data: Mapping[str, str]) -> Rule:
@@ -215,9 +221,81 @@ def compile_rule(data: Mapping[str, str]) -> Rule:
     )
 
 
-def may_match(rule: Rule, fold: str | None) -> bool:
-    """False only when the rule certainly cannot match the note whose fold is ``fold``."""
-    return fold is None or rule.needles is None or any(n in fold for n in rule.needles)
+@dataclass(frozen=True)
+class _NeedleIndex:
+    """The rules' needles, for finding at once which rules a note may match.
+
+    ``short``: needles under three characters; ``by_start``: the others by their first three;
+    ``parts_of``: needle -> the numbers of the parts it belongs to; ``rule_parts``: per rule,
+    the numbers of its parts (None: always search the rule).
+    """
+
+    short: tuple[str, ...]
+    by_start: Mapping[str, tuple[str, ...]]
+    starts: frozenset[str]
+    parts_of: Mapping[str, tuple[int, ...]]
+    rule_parts: tuple[frozenset[int] | None, ...]
+
+
+@cache
+def _needle_index() -> _NeedleIndex:
+    numbers: dict[tuple[str, ...], int] = {}
+    rule_parts = []
+    for rule in load_rules():
+        if rule.needles is None:
+            rule_parts.append(None)
+        else:
+            rule_parts.append(frozenset(numbers.setdefault(p, len(numbers)) for p in rule.needles))
+    parts_of: dict[str, list[int]] = {}
+    for part, number in numbers.items():
+        for needle in part:
+            parts_of.setdefault(needle, []).append(number)
+    by_start: dict[str, list[str]] = {}
+    for needle in sorted(parts_of):
+        if len(needle) >= 3:
+            by_start.setdefault(needle[:3], []).append(needle)
+    return _NeedleIndex(
+        short=tuple(sorted(n for n in parts_of if len(n) < 3)),
+        by_start=MappingProxyType({start: tuple(group) for start, group in by_start.items()}),
+        starts=frozenset(by_start),
+        parts_of=MappingProxyType({needle: tuple(p) for needle, p in parts_of.items()}),
+        rule_parts=tuple(rule_parts),
+    )
+
+
+def present_needles(fold: str) -> set[str]:
+    """Which of the rules' needles the folded note contains.
+
+    A needle of three characters or more can only be in the note if its first three are one
+    of the note's three-character slices, so only those needles are looked for.
+    """
+    index = _needle_index()
+    slices = {fold[i : i + 3] for i in range(len(fold) - 2)}
+    found = {needle for needle in index.short if needle in fold}
+    for start in index.starts.intersection(slices):
+        found.update(needle for needle in index.by_start[start] if needle in fold)
+    return found
+
+
+def rules_to_search(text: str) -> list[Rule]:
+    """The rules that may match ``text``: those with a needle of every part in the note.
+
+    Every rule when the note's fold is unsafe. The others cannot match, so skipping them
+    changes no finding.
+    """
+    rules = load_rules()
+    fold = folded(text)
+    if fold is None:
+        return list(rules)
+    index = _needle_index()
+    satisfied: set[int] = set()
+    for needle in present_needles(fold):
+        satisfied.update(index.parts_of[needle])
+    return [
+        rule
+        for rule, parts in zip(rules, index.rule_parts, strict=True)
+        if parts is None or parts <= satisfied
+    ]
 
 
 @cache
@@ -233,10 +311,7 @@ def _overlaps(finding: Finding, kept: list[Finding]) -> bool:
 
 def check_note(text: str) -> list[Finding]:
     """The risky phrases in ``text``, in order; of overlapping matches only the longest is kept."""
-    fold = folded(text)
-    found = [
-        finding for rule in load_rules() if may_match(rule, fold) for finding in rule.find(text)
-    ]
+    found = [finding for rule in rules_to_search(text) for finding in rule.find(text)]
     # Longest first; on a tie a blocking finding beats a tone one, then the earlier one wins.
     found.sort(key=lambda f: (f.start - f.end, not f.blocking, f.start))
     kept: list[Finding] = []

@@ -95,13 +95,14 @@ def queue_message(
 def queue_rows(rows: list[dict]) -> list[int]:
     """Insert many rows made by ``message_row`` in a few statements; their ids, in order.
 
-    For bulk callers: no unit-of-work bookkeeping and no objects built per message. The rows
+    For bulk callers: a Core INSERT, no ORM bookkeeping and no objects per message. The rows
     come back in any order (SQLite does not promise RETURNING's order), so each id is found
     by its Message-ID.
     """
     if not rows:
         return []
-    statement = insert(OutboxMessage).returning(OutboxMessage.message_id_header, OutboxMessage.id)
+    table = OutboxMessage.__table__
+    statement = insert(table).returning(table.c.message_id_header, table.c.id)
     ids = {header: id_ for header, id_ in db.session.execute(statement, rows)}
     return [ids[row["message_id_header"]] for row in rows]
 

@@ -475,9 +475,9 @@ def _record_many(
     """What ``_record_rejection`` does for one, for many: batched inserts, no per-row flush.
 
     The messages first (a rejection points at its message), then the rejections, found again
-    by application (one each), then the stage changes, then the applications' new stage (an
-    executemany by primary key). The applications in the session are given the values
-    written, and their rejections and stage history are read again when next used.
+    by application (one each), then the stage changes, then the applications' new stage (one
+    UPDATE). The applications in the session are given the values written, and their
+    rejections and stage history are read again when next used.
     """
     if not planned:
         return
@@ -501,8 +501,9 @@ def _record_many(
         )
     inserted = db.session.scalars(insert(Rejection).returning(Rejection), rows)
     by_application = {rejection.application_id: rejection for rejection in inserted}
+    # Core statements on the tables: the ORM's bulk paths cost as much again in bookkeeping.
     db.session.execute(
-        insert(StageChange),
+        insert(StageChange.__table__),
         [
             {
                 "application_id": row["application_id"],
@@ -514,12 +515,11 @@ def _record_many(
             for row in rows
         ],
     )
+    applications = Application.__table__
     db.session.execute(
-        update(Application),
-        [
-            {"id": row["application_id"], "stage": Stage.REJECTED, "stage_changed_at": now}
-            for row in rows
-        ],
+        update(applications)
+        .where(applications.c.id.in_([row["application_id"] for row in rows]))
+        .values(stage=Stage.REJECTED, stage_changed_at=now)
     )
     for p in planned:
         application = p.result.application

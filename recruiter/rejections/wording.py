@@ -71,10 +71,10 @@ class Finding:
 class Rule:
     """One rule from ``phrases.json``: ``pattern`` is the expanded regex (case-insensitive).
 
-    ``needles``: for each part every match must contain, the strings (in ``folded`` form)
-    of which the match holds one; a note missing every string of some part is not searched
-    with the rule's regex. None when no such part could be worked out. It is only a
-    shortcut: the findings are the same.
+    What every match contains, worked out from the pattern, lets a note skip the rules it
+    cannot match (a shortcut: the findings are the same). ``requires``: terms that all hold
+    for a match (see ``_terms``); ``needles``: the coarser form checked first, for each term
+    the strings (in ``folded`` form) one of which a match contains, None when there is none.
     The regex is compiled on first use: most rules are never searched in a process that
     checks ordinary notes, and compiling all of them took about a third of a bulk check.
     """
@@ -84,7 +84,8 @@ class Rule:
     why: str
     suggestion: str
     example: str
-    needles: tuple[str, ...] | None = None
+    needles: tuple[tuple[str, ...], ...] | None = None
+    requires: tuple = ()
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -149,14 +150,16 @@ def folded(text: str) -> str | None:
     return _NON_WORD.sub("\0", lowered)
 
 
-def _required(items) -> list[set[str]]:
-    """The parts every match of the parsed ``items`` contains: for each, a set of strings.
+def _terms(items) -> tuple:
+    """What every match of the parsed ``items`` contains, as terms that must all hold.
 
-    A run of literal characters is a part; a group, or a repeat of at least one, adds the
-    parts of what it holds; an alternation is one part, the union of each branch's best part
-    (none when a branch has none). A match contains at least one string of every part.
+    A term is a folded string the match contains, or a tuple of alternatives (each a tuple
+    of terms) of which one holds. A run of literal characters is a string; a group, or a
+    repeat of at least one, adds the terms of what it holds; an alternation is one term
+    (none when one of its branches requires nothing). A string that does not fold safely
+    is left out: leaving a term out only makes the shortcut search more often.
     """
-    parts: list[set[str]] = []
+    terms: list = []
     items = list(items)
     i = 0
     while i < len(items):
@@ -166,24 +169,39 @@ def _required(items) -> list[set[str]]:
             while i < len(items) and items[i][0] is sre.LITERAL:
                 run.append(chr(items[i][1]))
                 i += 1
-            parts.append({"".join(run)})
+            fold = folded("".join(run))
+            if fold:
+                terms.append(fold)
             continue
         if op is sre.SUBPATTERN:
             _group, add_flags, del_flags, pattern = av
             if not (add_flags or del_flags):
-                parts.extend(_required(pattern))
+                terms.extend(_terms(pattern))
         elif op is sre.BRANCH:
-            union: set[str] = set()
-            for alternative in av[1]:
-                best = _best(_required(alternative))
-                if best is None:
-                    break
-                union |= best
-            else:
-                parts.append(union)
+            alternatives = tuple(_terms(alternative) for alternative in av[1])
+            if all(alternatives):
+                terms.append(alternatives)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            parts.extend(_required(av[2]))
+            terms.extend(_terms(av[2]))
         i += 1
+    return tuple(terms)
+
+
+def _parts(terms: tuple) -> list[set[str]]:
+    """Per term, strings one of which a match contains (an alternation: each branch's best)."""
+    parts = []
+    for term in terms:
+        if isinstance(term, str):
+            parts.append({term})
+            continue
+        union: set[str] = set()
+        for alternative in term:
+            best = _best(_parts(alternative))
+            if best is None:
+                break
+            union |= best
+        else:
+            parts.append(union)
     return parts
 
 
@@ -192,18 +210,24 @@ def _best(parts: list[set[str]]) -> set[str] | None:
     return max(parts, key=lambda part: min(map(len, part)), default=None)
 
 
-def needles_of(pattern: str) -> tuple[tuple[str, ...], ...] | None:
-    """The folded needles of a rule's pattern, one tuple per required part (or None).
+def holds(terms: tuple, present: set[str]) -> bool:
+    """Whether a note holding the ``present`` needles has what the ``terms`` require."""
+    return all(
+        term in present if isinstance(term, str) else any(holds(alt, present) for alt in term)
+        for term in terms
+    )
 
-    A note can match the rule only if it holds a needle of every part. A part with a string
-    that does not fold safely is left out; None when no part is left (always search).
-    """
-    needles = []
-    for part in _required(sre_parse.parse(pattern, re.IGNORECASE)):
-        folds = {folded(string) for string in part}
-        if None not in folds and "" not in folds:
-            needles.append(tuple(sorted(folds)))  # type: ignore[arg-type]
-    return tuple(sorted(set(needles))) or None
+
+def _strings(terms: tuple) -> set[str]:
+    """Every string in the terms, at any depth."""
+    found: set[str] = set()
+    for term in terms:
+        if isinstance(term, str):
+            found.add(term)
+        else:
+            for alternative in term:
+                found |= _strings(alternative)
+    return found
 
 
 def compile_rule(data: Mapping[str, str]) -> Rule:
@@ -211,13 +235,16 @@ def compile_rule(data: Mapping[str, str]) -> Rule:
     if data["category"] not in CATEGORIES:
         raise ValueError(f"unknown category {data['category']!r} in rule {data['pattern']!r}")
     pattern = expand(data["pattern"])
+    terms = _terms(sre_parse.parse(pattern, re.IGNORECASE))  # also refuses a bad pattern
+    needles = tuple(sorted({tuple(sorted(part)) for part in _parts(terms)}))
     return Rule(
         pattern,
         data["category"],
         data["why"],
         data["suggestion"],
         data.get("example", ""),
-        needles_of(pattern),  # parsing it also refuses a malformed pattern here, at load
+        needles or None,
+        terms,
     )
 
 
@@ -226,8 +253,8 @@ class _NeedleIndex:
     """The rules' needles, for finding at once which rules a note may match.
 
     ``short``: needles under three characters; ``by_start``: the others by their first three;
-    ``parts_of``: needle -> the numbers of the parts it belongs to; ``rule_parts``: per rule,
-    the numbers of its parts (None: always search the rule).
+    ``parts_of``: every needle -> the numbers of the parts it belongs to (maybe none: a string
+    of ``requires`` only); ``rule_parts``: per rule, the numbers of its parts (None: none).
     """
 
     short: tuple[str, ...]
@@ -241,12 +268,14 @@ class _NeedleIndex:
 def _needle_index() -> _NeedleIndex:
     numbers: dict[tuple[str, ...], int] = {}
     rule_parts = []
+    parts_of: dict[str, list[int]] = {}
     for rule in load_rules():
+        for needle in _strings(rule.requires):
+            parts_of.setdefault(needle, [])
         if rule.needles is None:
             rule_parts.append(None)
         else:
             rule_parts.append(frozenset(numbers.setdefault(p, len(numbers)) for p in rule.needles))
-    parts_of: dict[str, list[int]] = {}
     for part, number in numbers.items():
         for needle in part:
             parts_of.setdefault(needle, []).append(number)
@@ -278,23 +307,24 @@ def present_needles(fold: str) -> set[str]:
 
 
 def rules_to_search(text: str) -> list[Rule]:
-    """The rules that may match ``text``: those with a needle of every part in the note.
+    """The rules that may match ``text``: those whose required strings are all in the note.
 
     Every rule when the note's fold is unsafe. The others cannot match, so skipping them
-    changes no finding.
+    changes no finding. The quick test of the parts first, then the exact terms.
     """
     rules = load_rules()
     fold = folded(text)
     if fold is None:
         return list(rules)
     index = _needle_index()
+    present = present_needles(fold)
     satisfied: set[int] = set()
-    for needle in present_needles(fold):
+    for needle in present:
         satisfied.update(index.parts_of[needle])
     return [
         rule
         for rule, parts in zip(rules, index.rule_parts, strict=True)
-        if parts is None or parts <= satisfied
+        if (parts is None or parts <= satisfied) and holds(rule.requires, present)
     ]
 
 

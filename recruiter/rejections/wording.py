@@ -184,7 +184,7 @@ def _terms(items) -> tuple:
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
             terms.extend(_terms(av[2]))
         i += 1
-    return tuple(terms)
+    return tuple(sorted(terms, key=lambda term: not isinstance(term, str)))  # strings first
 
 
 def _parts(terms: tuple) -> list[set[str]]:
@@ -212,10 +212,17 @@ def _best(parts: list[set[str]]) -> set[str] | None:
 
 def holds(terms: tuple, present: set[str]) -> bool:
     """Whether a note holding the ``present`` needles has what the ``terms`` require."""
-    return all(
-        term in present if isinstance(term, str) else any(holds(alt, present) for alt in term)
-        for term in terms
-    )
+    for term in terms:  # plain loops: this runs for every rule of every note checked
+        if isinstance(term, str):
+            if term not in present:
+                return False
+        else:
+            for alternative in term:
+                if holds(alternative, present):
+                    break
+            else:
+                return False
+    return True
 
 
 def _strings(terms: tuple) -> set[str]:
@@ -252,12 +259,14 @@ def compile_rule(data: Mapping[str, str]) -> Rule:
 class _NeedleIndex:
     """The rules' needles, for finding at once which rules a note may match.
 
-    ``short``: needles under three characters; ``by_start``: the others by their first three;
-    ``parts_of``: every needle -> the numbers of the parts it belongs to (maybe none: a string
-    of ``requires`` only); ``rule_parts``: per rule, the numbers of its parts (None: none).
+    ``short``: needles under three characters; ``three``: those of exactly three;
+    ``by_start``: the longer ones by their first three; ``parts_of``: every needle -> the
+    numbers of the parts it belongs to (maybe none: a string of ``requires`` only);
+    ``rule_parts``: per rule, the numbers of its parts (None: none).
     """
 
     short: tuple[str, ...]
+    three: frozenset[str]
     by_start: Mapping[str, tuple[str, ...]]
     starts: frozenset[str]
     parts_of: Mapping[str, tuple[int, ...]]
@@ -281,10 +290,11 @@ def _needle_index() -> _NeedleIndex:
             parts_of.setdefault(needle, []).append(number)
     by_start: dict[str, list[str]] = {}
     for needle in sorted(parts_of):
-        if len(needle) >= 3:
+        if len(needle) > 3:
             by_start.setdefault(needle[:3], []).append(needle)
     return _NeedleIndex(
         short=tuple(sorted(n for n in parts_of if len(n) < 3)),
+        three=frozenset(n for n in parts_of if len(n) == 3),
         by_start=MappingProxyType({start: tuple(group) for start, group in by_start.items()}),
         starts=frozenset(by_start),
         parts_of=MappingProxyType({needle: tuple(p) for needle, p in parts_of.items()}),
@@ -295,12 +305,13 @@ def _needle_index() -> _NeedleIndex:
 def present_needles(fold: str) -> set[str]:
     """Which of the rules' needles the folded note contains.
 
-    A needle of three characters or more can only be in the note if its first three are one
-    of the note's three-character slices, so only those needles are looked for.
+    A needle of three characters is in the note if it is one of the note's three-character
+    slices; a longer one can only be if its first three are, so only those are looked for.
     """
     index = _needle_index()
     slices = {fold[i : i + 3] for i in range(len(fold) - 2)}
     found = {needle for needle in index.short if needle in fold}
+    found |= index.three.intersection(slices)
     for start in index.starts.intersection(slices):
         found.update(needle for needle in index.by_start[start] if needle in fold)
     return found

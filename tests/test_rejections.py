@@ -596,6 +596,202 @@ def test_bulk_cannot_reach_another_managers_applications(app, client, auth, pipe
         assert count(Rejection) == 0
 
 
+BULK_SUBJECT = "Your application for {opening_title}"
+BULK_BODY = "Dear {candidate_first_name},\n\nThank you for your time.\n\n{closing}"
+
+
+def bulk_by_service(opening_id: int, ids: list[int], **options):
+    """The bulk page's "send", through the services: Maria rejects ``ids`` of her opening."""
+    from recruiter.models import Opening
+    from recruiter.rejections.services import bulk_reject, load_for_bulk
+
+    opening = db.session.get(Opening, opening_id)
+    applications = load_for_bulk(opening, ids, lock=True)
+    reason = db.session.get(ReasonCode, 1)
+    return bulk_reject(
+        applications, opening.owner, BULK_SUBJECT, BULK_BODY, reason=reason, **options
+    )
+
+
+def name_candidates(ids: list[int], names: list[str]) -> None:
+    for aid, name in zip(ids, names, strict=True):
+        db.session.get(Application, aid).candidate.name = name
+    db.session.commit()
+
+
+def test_bulk_findings_are_each_filled_notes_own(app, crowd):
+    """Identical notes are checked once, yet a flagged word in a name is still caught."""
+    from recruiter.rejections.services import bulk_draft
+    from recruiter.rejections.wording import check_note
+
+    ids = crowd["applications"][:7]
+    names = [
+        "Ana Ruiz",
+        "Overqualified Smith",
+        "Ana Lopez",
+        "Frankly Jones",
+        "Bo Li",
+        "Bo Li",
+        "Cy",
+    ]
+    personal = {ids[4]: "We went with a younger candidate."}
+    with app.app_context():
+        name_candidates(ids, names)
+        author = db.session.get(Application, ids[0]).opening.owner
+        expected = {}
+        for aid in ids:
+            draft = bulk_draft(
+                db.session.get(Application, aid),
+                author,
+                BULK_SUBJECT,
+                BULK_BODY,
+                personal.get(aid, ""),
+            )
+            expected[aid] = check_note(draft.body)
+        results = bulk_by_service(crowd["opening"], ids, personal=personal)
+        outcomes = [r.outcome for r in results]
+        assert (
+            outcomes
+            == ["scheduled", "blocked", "scheduled", "to_confirm", "blocked"] + ["scheduled"] * 2
+        )
+        for result in results:
+            if not result.ok:
+                assert result.findings == expected[result.application.id] != []
+            else:
+                assert expected[result.application.id] == []
+        assert results[1].findings[0].phrase == "Overqualified"
+        assert results[3].findings[0].phrase == "Frankly"
+        db.session.rollback()
+
+
+def test_bulk_leaves_those_who_may_not_be_contacted_untouched(app, crowd):
+    """Do-not-contact, bouncing and erased: refused, still at interview, nothing recorded."""
+    ids = crowd["applications"][:4]
+    with app.app_context():
+        now = utcnow()
+        columns = ("do_not_contact_at", "email_bouncing_at", "erased_at")
+        for aid, column in zip(ids[1:], columns, strict=True):
+            setattr(db.session.get(Application, aid).candidate, column, now)
+        db.session.commit()
+        results = bulk_by_service(crowd["opening"], ids)
+        assert [r.outcome for r in results] == ["scheduled", "refused", "refused", "refused"]
+        assert "may not be contacted" in results[1].message
+        assert "bouncing" in results[2].message
+        db.session.commit()
+        for aid in ids[1:]:
+            application = db.session.get(Application, aid)
+            assert application.stage == Stage.INTERVIEW
+            assert application.rejections == []
+            assert [c.to_stage for c in application.stage_changes] == [Stage.APPLIED]
+        assert count(Rejection) == count(OutboxMessage) == 1
+        assert count(StageChange) == 50 + 1
+
+
+def test_bulk_writes_what_one_rejection_writes(app, crowd):
+    """Rows, session state, timing, the rendered note and undo: as for a single rejection."""
+    from recruiter.rejections.email import render_note
+    from recruiter.rejections.services import rules
+    from recruiter.rejections.timing import schedule as schedule_at
+
+    ids = crowd["applications"][:3]
+    with app.app_context():
+        name_candidates(ids, ["Ana Ruiz", "Bo Li", "Ana Ruiz"])
+        db.session.get(Application, ids[1]).candidate.timezone = "Asia/Tokyo"
+        db.session.commit()
+        results = bulk_by_service(crowd["opening"], ids, internal_reason=" SECRET ")
+        for result in results:
+            application, rejection = result.application, result.rejection
+            candidate, message = application.candidate, rejection.message
+            # The session already shows the change (no reload needed), and it is flushed.
+            assert application.rejection is rejection and rejection.id and message.id
+            assert application.stage == Stage.REJECTED and not db.session.dirty
+            change = application.stage_changes[-1]
+            assert (change.from_stage, change.to_stage) == (Stage.INTERVIEW, Stage.REJECTED)
+            assert change.changed_at == rejection.created_at == application.stage_changed_at
+            assert rejection.previous_stage == Stage.INTERVIEW
+            assert rejection.internal_reason == "SECRET" and rejection.reason_code_id == 1
+            assert rejection.subject == "Your application for Support Engineer"
+            assert message.status == MessageStatus.QUEUED and message.candidate is candidate
+            assert (message.recipient, message.subject) == (candidate.email, rejection.subject)
+            assert (message.text_body, message.html_body) == render_note(rejection.body, candidate)
+            assert "SECRET" not in message.text_body + message.html_body
+            when = schedule_at(
+                rejection.created_at, application.applied_at, candidate.timezone, rules()
+            )
+            assert message.send_after == when.send_at
+            assert result.message == f"Scheduled for {when.send_at:%a %H:%M} UTC."
+        headers = {r.rejection.message.message_id_header for r in results}
+        assert len(headers) == 3
+        db.session.commit()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rejection.bulk_scheduled")
+        ).all()
+        assert [e.target_id for e in events] == [crowd["opening"]]
+        first = db.session.get(Application, ids[0])
+        assert cancel_rejection(first.rejection, first.opening.owner) == Stage.INTERVIEW
+        db.session.commit()
+        assert first.rejection.message.status == MessageStatus.CANCELLED
+
+
+def test_bulk_renders_each_name_when_the_email_template_reads_it(app, crowd):
+    """Same words render once, unless the email templates use the candidate's name."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from recruiter.rejections.email import note_reads
+
+    ids = crowd["applications"][:2]
+    with app.app_context():
+        name_candidates(ids, ["Ana Ruiz", "Ana Lopez"])
+        assert note_reads("body") and not note_reads("candidate_name")
+        text = "To {{ candidate_name }}:\n{{ body }}"
+        app.jinja_env.loader = ChoiceLoader(
+            [DictLoader({"email/rejection.txt": text}), app.jinja_env.loader]
+        )
+        assert note_reads("candidate_name")
+        results = bulk_by_service(crowd["opening"], ids)
+        texts = [r.rejection.message.text_body for r in results]
+        assert texts[0].startswith("To Ana Ruiz:\nDear Ana,")
+        assert texts[1].startswith("To Ana Lopez:\nDear Ana,")
+        db.session.rollback()
+
+
+def test_wording_shortcut_finds_what_searching_every_rule_finds():
+    """Rules skipped for want of their words could not have matched: same findings."""
+    from test_wording import RISKY, SAFE
+
+    from recruiter.rejections import wording
+
+    def search_every_rule(text):
+        found = [f for rule in wording.load_rules() for f in rule.find(text)]
+        found.sort(key=lambda f: (f.start - f.end, not f.blocking, f.start))
+        kept = []
+        for finding in found:
+            if not wording._overlaps(finding, kept):
+                kept.append(finding)
+        return sorted(kept, key=lambda f: f.start)
+
+    note = "Dear Ana,\n\nThank you for your time.\n\n{}\n\nKind regards,\nMaria"
+    phrases = [rule.example for rule in wording.load_rules()] + [n for n, _ in RISKY] + SAFE
+    variants = [
+        lambda phrase: note.format(phrase),
+        lambda phrase: note.format(phrase.upper().replace(" ", " \n ")),
+        lambda phrase: note.replace("Ana", phrase.split()[0]).format("We enjoyed it."),
+    ]
+    notes = [variants[i % 3](phrase) for i, phrase in enumerate(phrases)]
+    expected = [search_every_rule(text) for text in notes]
+    assert sum(map(bool, expected)) > len(phrases) / 2
+    assert [wording.check_note(text) for text in notes] == expected
+
+
+def test_a_stage_default_naming_no_template_or_reason_sets_none(app):
+    from recruiter.rejections.services import set_stage_default, stage_default
+
+    with app.app_context():
+        set_stage_default(Stage.FINAL, 999, 0)
+        template, reason = stage_default(Stage.FINAL)
+        assert reason is None and template is not None  # the first suitable template
+
+
 # --- No ghosting -------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, render_template
+from jinja2 import meta
 
 from ..models import Candidate, OutboxMessage, Rejection
 from ..outbox.services import queue_email
@@ -26,6 +27,29 @@ def render_note(body: str, candidate: Candidate) -> tuple[str, str]:
         render_template("email/rejection.txt", **context),
         render_template("email/rejection.html", **context),
     )
+
+
+def note_reads(variable: str) -> bool:
+    """Whether the note's templates, or any they extend, include or import, read ``variable``.
+
+    Bulk rejection renders each distinct note once; when the templates never read the
+    candidate's name, notes with the same words render the same for every candidate.
+    """
+    env = current_app.jinja_env
+    todo, seen = ["email/rejection.txt", "email/rejection.html"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = env.parse(env.loader.get_source(env, name)[0])
+        if variable in meta.find_undeclared_variables(tree):
+            return True
+        for reference in meta.find_referenced_templates(tree):
+            if reference is None:  # a template chosen at render time: assume it does
+                return True
+            todo.append(reference)
+    return False
 
 
 def queue_rejection_note(

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record_event
 from ..extensions import db
@@ -32,9 +33,16 @@ from ..models import (
     User,
     utcnow,
 )
-from ..outbox.services import ContactRefused, HeaderInjection, cancel_message
+from ..outbox.services import (
+    ContactRefused,
+    HeaderInjection,
+    cancel_message,
+    message_row,
+    queue_rows,
+    sender_domain,
+)
 from ..pool.services import discard_unanswered_tag, is_referable
-from .email import queue_rejection_note
+from .email import note_reads, queue_rejection_note, render_note
 from .placeholders import PlaceholderError, check_placeholders, fill_placeholders
 from .timing import Rules, Schedule, schedule
 from .wording import Finding, blocking, check_note
@@ -164,8 +172,10 @@ def save_reason(reason: ReasonCode, **values) -> ReasonCode:
 
 
 def set_stage_default(stage: Stage, template_id: int | None, reason_code_id: int | None) -> None:
+    """Set the stage's default; an id of no template or reason (a forged form) sets none."""
     default = db.session.get(StageDefault, stage) or StageDefault(stage=stage)
-    default.template_id, default.reason_code_id = template_id, reason_code_id
+    default.template = db.session.get(RejectionTemplate, template_id) if template_id else None
+    default.reason_code = db.session.get(ReasonCode, reason_code_id) if reason_code_id else None
     db.session.add(default)
     db.session.flush()
 
@@ -190,22 +200,39 @@ class Draft:
         return [f for f in self.findings if not f.blocking]
 
 
-def prepare_note(application: Application, manager: User, subject: str, body: str) -> Draft:
-    """Fill any placeholders left in the note (refusing unknown ones) and check its words."""
+def prepare_note(
+    application: Application,
+    manager: User,
+    subject: str,
+    body: str,
+    checked: dict[str, list[Finding]] | None = None,
+) -> Draft:
+    """Fill any placeholders left in the note (refusing unknown ones) and check its words.
+
+    ``checked``: findings of texts checked before in the same batch, by text. The check is a
+    function of the filled text alone, so a note identical to an earlier one (same template,
+    same first name) has the same findings without searching it again.
+    """
     values = placeholder_values(application, manager)
     subject = fill_placeholders(subject.strip(), values)
     body = fill_placeholders(body.strip(), values)
-    return Draft(subject=subject, body=body, findings=check_note(body))
+    if checked is None:
+        return Draft(subject=subject, body=body, findings=check_note(body))
+    if body not in checked:
+        checked[body] = check_note(body)
+    return Draft(subject=subject, body=body, findings=list(checked[body]))
 
 
 def rules() -> Rules:
     return Rules.from_config(current_app.config)
 
 
-def schedule_for(application: Application, now: datetime | None = None) -> Schedule:
-    """When a rejection of this application made now would go out."""
+def schedule_for(
+    application: Application, now: datetime | None = None, timing: Rules | None = None
+) -> Schedule:
+    """When a rejection of this application made now would go out (``timing``: ``rules()``)."""
     return schedule(
-        now or utcnow(), application.applied_at, application.candidate.timezone, rules()
+        now or utcnow(), application.applied_at, application.candidate.timezone, timing or rules()
     )
 
 
@@ -240,9 +267,8 @@ def _record_rejection(
     reason: ReasonCode,
     template: RejectionTemplate | None,
     now: datetime,
-    flush: bool = True,
 ) -> Rejection:
-    """The stage change, the rejection and its scheduled note (bulk flushes once, later)."""
+    """The stage change, the rejection and its scheduled note (``_record_many`` for bulk)."""
     previous = application.stage
     db.session.add(
         StageChange(
@@ -268,7 +294,7 @@ def _record_rejection(
     )
     db.session.add(rejection)
     when = schedule_for(application, now)
-    rejection.message = queue_rejection_note(rejection, send_after=when.send_at, flush=flush)
+    rejection.message = queue_rejection_note(rejection, send_after=when.send_at)
     return rejection
 
 
@@ -335,11 +361,7 @@ def load_for_bulk(opening: Opening, application_ids: list[int], lock: bool = Fal
     query = (
         select(Application)
         .where(Application.opening_id == opening.id, Application.id.in_(application_ids))
-        .options(
-            selectinload(Application.candidate).selectinload(Candidate.pool_entry),
-            selectinload(Application.rejections),
-            selectinload(Application.stage_changes),
-        )
+        .options(selectinload(Application.candidate).selectinload(Candidate.pool_entry))
         .order_by(Application.id)
     )
     if lock:
@@ -349,13 +371,27 @@ def load_for_bulk(opening: Opening, application_ids: list[int], lock: bool = Fal
 
 
 def bulk_draft(
-    application: Application, author: User, subject: str, body: str, personal: str = ""
+    application: Application,
+    author: User,
+    subject: str,
+    body: str,
+    personal: str = "",
+    checked: dict[str, list[Finding]] | None = None,
 ) -> Draft:
     """One candidate's note: the shared text with their values and an optional personal line."""
     if personal.strip():
         first, sep, rest = body.partition("\n\n")
         body = f"{first}\n\n{personal.strip()}{sep}{rest}" if sep else f"{body}\n\n{personal}"
-    return prepare_note(application, author, subject, body)
+    return prepare_note(application, author, subject, body, checked)
+
+
+@dataclass
+class _Planned:
+    """A bulk rejection that passed every check, waiting to be written with the others."""
+
+    result: BulkResult
+    draft: Draft
+    message: dict
 
 
 def bulk_reject(
@@ -373,20 +409,36 @@ def bulk_reject(
     """Reject many applications of one opening in one transaction; a result for each.
 
     A note with legal findings (or unconfirmed tone) is not sent and its application stays
-    where it is; the others are scheduled.
+    where it is, as does one whose candidate may not be contacted; the others are scheduled.
+    Every check runs before anything is written, then the stage changes, rejections and
+    messages are inserted a few statements per table (see ``_record_many``).
     """
     personal = personal or {}
-    now = utcnow()
-    results = []
+    now, timing, domain = utcnow(), rules(), sender_domain()
+    checked: dict[str, list[Finding]] = {}
+    rendered: dict[tuple[str, str], tuple[str, str]] = {}
+    by_name = note_reads("candidate_name")
+    results, planned = [], []
     for application in applications:
         try:
             check_rejectable(application)
-            draft = bulk_draft(application, author, subject, body, personal.get(application.id, ""))
+            draft = bulk_draft(
+                application, author, subject, body, personal.get(application.id, ""), checked
+            )
             check_wording(draft, confirm_tone)
-            with db.session.no_autoflush:
-                rejection = _record_rejection(
-                    application, author, draft, internal_reason, reason, template, now, False
-                )
+            candidate = application.candidate
+            key = (draft.body, candidate.name if by_name else "")
+            if key not in rendered:  # the same words (to the same name) render the same
+                rendered[key] = render_note(draft.body, candidate)
+            send_at = schedule_for(application, now, timing).send_at
+            message = message_row(
+                candidate.email,
+                draft.subject,
+                *rendered[key],
+                candidate=candidate,
+                send_after=send_at,
+                domain=domain,
+            )
         except (AlreadyRejected, NotRejectable) as error:
             results.append(BulkResult(application, "skipped", str(error)))
         except WordingBlocked as error:
@@ -395,22 +447,85 @@ def bulk_reject(
         except (ContactRefused, PlaceholderError, HeaderInjection) as error:
             results.append(BulkResult(application, "refused", str(error)))
         else:
-            when = rejection.message.send_after
-            results.append(
-                BulkResult(application, "scheduled", f"Scheduled for {when:%a %H:%M} UTC.", [])
-            )
-            results[-1].rejection = rejection
+            result = BulkResult(application, "scheduled", f"Scheduled for {send_at:%a %H:%M} UTC.")
+            results.append(result)
+            planned.append(_Planned(result, draft, message))
+    _record_many(planned, author, internal_reason.strip(), reason, template, now)
     db.session.flush()
-    scheduled = [r.application.id for r in results if r.ok]
-    if scheduled:
+    if planned:
         record_event(
             author,
             "rejection.bulk_scheduled",
-            applications[0].opening if applications else None,
-            count=len(scheduled),
+            applications[0].opening,
+            count=len(planned),
             reason_code=reason.label,
         )
     return results
+
+
+def _record_many(
+    planned: list[_Planned],
+    author: User,
+    internal_reason: str,
+    reason: ReasonCode,
+    template: RejectionTemplate | None,
+    now: datetime,
+) -> None:
+    """What ``_record_rejection`` does for one, for many: batched inserts, no per-row flush.
+
+    The messages first (a rejection points at its message), then the rejections, found again
+    by application (one each), then the stage changes, then the applications' new stage (one
+    UPDATE). The applications in the session are given the values written, and their
+    rejections and stage history are read again when next used.
+    """
+    if not planned:
+        return
+    message_ids = queue_rows([p.message for p in planned])
+    rows = []
+    for p, message_id in zip(planned, message_ids, strict=True):
+        application = p.result.application
+        rows.append(
+            {
+                "application_id": application.id,
+                "author_id": author.id,
+                "subject": p.draft.subject,
+                "body": p.draft.body,
+                "internal_reason": internal_reason,
+                "reason_code_id": reason.id,
+                "template_id": template.id if template is not None else None,
+                "previous_stage": application.stage,
+                "created_at": now,
+                "message_id": message_id,
+            }
+        )
+    inserted = db.session.scalars(insert(Rejection).returning(Rejection), rows)
+    by_application = {rejection.application_id: rejection for rejection in inserted}
+    # Core statements on the tables: the ORM's bulk paths cost as much again in bookkeeping.
+    db.session.execute(
+        insert(StageChange.__table__),
+        [
+            {
+                "application_id": row["application_id"],
+                "from_stage": row["previous_stage"],
+                "to_stage": Stage.REJECTED,
+                "changed_by_id": author.id,
+                "changed_at": now,
+            }
+            for row in rows
+        ],
+    )
+    applications = Application.__table__
+    db.session.execute(
+        update(applications)
+        .where(applications.c.id.in_([row["application_id"] for row in rows]))
+        .values(stage=Stage.REJECTED, stage_changed_at=now)
+    )
+    for p in planned:
+        application = p.result.application
+        set_committed_value(application, "stage", Stage.REJECTED)
+        set_committed_value(application, "stage_changed_at", now)
+        db.session.expire(application, ["rejections", "stage_changes"])
+        p.result.rejection = by_application[application.id]
 
 
 # --- Undo ------------------------------------------------------------------------------------

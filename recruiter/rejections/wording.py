@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from re import _constants as sre
 from re import _parser as sre_parse
@@ -69,19 +69,27 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    """One compiled rule from ``phrases.json``.
+    """One rule from ``phrases.json``: ``pattern`` is the expanded regex (case-insensitive).
 
-    ``needles``: strings (in ``folded`` form) of which every match contains at least one, so
-    a note that contains none of them is not searched with the rule's regex; None when no
-    such strings could be worked out. It is only a shortcut: the findings are the same.
+    What every match contains, worked out from the pattern, lets a note skip the rules it
+    cannot match (a shortcut: the findings are the same). ``requires``: terms that all hold
+    for a match (see ``_terms``); ``needles``: the coarser form checked first, for each term
+    the strings (in ``folded`` form) one of which a match contains, None when there is none.
+    The regex is compiled on first use: most rules are never searched in a process that
+    checks ordinary notes, and compiling all of them took about a third of a bulk check.
     """
 
-    regex: re.Pattern[str]
+    pattern: str
     category: str
     why: str
     suggestion: str
     example: str
-    needles: tuple[str, ...] | None = None
+    needles: tuple[tuple[str, ...], ...] | None = None
+    requires: tuple = ()
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.IGNORECASE)
 
     def find(self, text: str) -> Iterable[Finding]:
         """Every match of this rule in ``text``."""
@@ -142,76 +150,193 @@ def folded(text: str) -> str | None:
     return _NON_WORD.sub("\0", lowered)
 
 
-def _needles(items) -> set[str] | None:
-    """Strings of which every match of the parsed ``items`` contains one (or None).
+def _terms(items) -> tuple:
+    """What every match of the parsed ``items`` contains, as terms that must all hold.
 
-    From each required part (a run of literal characters, a group, each branch of an
-    alternation, a repeat of at least one) the set whose shortest string is longest is kept.
+    A term is a folded string the match contains, or a tuple of alternatives (each a tuple
+    of terms) of which one holds. A run of literal characters is a string; a group, or a
+    repeat of at least one, adds the terms of what it holds; an alternation is one term
+    (none when one of its branches requires nothing). A string that does not fold safely
+    is left out: leaving a term out only makes the shortcut search more often.
     """
-    best: set[str] | None = None
-    best_length = 0
+    terms: list = []
     items = list(items)
     i = 0
     while i < len(items):
         op, av = items[i]
-        found: set[str] | None = None
         if op is sre.LITERAL:
             run = []
             while i < len(items) and items[i][0] is sre.LITERAL:
                 run.append(chr(items[i][1]))
                 i += 1
-            found = {"".join(run)}
-            i -= 1
-        elif op is sre.SUBPATTERN:
+            fold = folded("".join(run))
+            if fold:
+                terms.append(fold)
+            continue
+        if op is sre.SUBPATTERN:
             _group, add_flags, del_flags, pattern = av
-            found = None if (add_flags or del_flags) else _needles(pattern)
+            if not (add_flags or del_flags):
+                terms.extend(_terms(pattern))
         elif op is sre.BRANCH:
-            found = set()
-            for alternative in av[1]:
-                more = _needles(alternative)
-                if more is None:
-                    found = None
-                    break
-                found |= more
+            alternatives = tuple(_terms(alternative) for alternative in av[1])
+            if all(alternatives):
+                terms.append(alternatives)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            found = _needles(av[2])
+            terms.extend(_terms(av[2]))
         i += 1
-        if found:
-            length = min(len(needle) for needle in found)
-            if length > best_length:
-                best, best_length = found, length
-    return best
+    return tuple(sorted(terms, key=lambda term: not isinstance(term, str)))  # strings first
 
 
-def needles_of(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    """The folded needles of a compiled rule, or None when none are known (always search)."""
-    found = _needles(sre_parse.parse(regex.pattern, regex.flags))
-    if not found:
-        return None
-    folds = [folded(needle) for needle in found]
-    if any(fold is None or not fold for fold in folds):
-        return None
-    return tuple(sorted(set(folds)))  # type: ignore[arg-type]
+def _parts(terms: tuple) -> list[set[str]]:
+    """Per term, strings one of which a match contains (an alternation: each branch's best)."""
+    parts = []
+    for term in terms:
+        if isinstance(term, str):
+            parts.append({term})
+            continue
+        union: set[str] = set()
+        for alternative in term:
+            best = _best(_parts(alternative))
+            if best is None:
+                break
+            union |= best
+        else:
+            parts.append(union)
+    return parts
+
+
+def _best(parts: list[set[str]]) -> set[str] | None:
+    """The part whose shortest string is longest (the rarest to find by chance)."""
+    return max(parts, key=lambda part: min(map(len, part)), default=None)
+
+
+def holds(terms: tuple, present: set[str]) -> bool:
+    """Whether a note holding the ``present`` needles has what the ``terms`` require."""
+    for term in terms:  # plain loops: this runs for every rule of every note checked
+        if isinstance(term, str):
+            if term not in present:
+                return False
+        else:
+            for alternative in term:
+                if holds(alternative, present):
+                    break
+            else:
+                return False
+    return True
+
+
+def _strings(terms: tuple) -> set[str]:
+    """Every string in the terms, at any depth."""
+    found: set[str] = set()
+    for term in terms:
+        if isinstance(term, str):
+            found.add(term)
+        else:
+            for alternative in term:
+                found |= _strings(alternative)
+    return found
 
 
 def compile_rule(data: Mapping[str, str]) -> Rule:
     """Check and compile one rule read from the JSON file."""
     if data["category"] not in CATEGORIES:
         raise ValueError(f"unknown category {data['category']!r} in rule {data['pattern']!r}")
-    regex = re.compile(expand(data["pattern"]), re.IGNORECASE)
+    pattern = expand(data["pattern"])
+    terms = _terms(sre_parse.parse(pattern, re.IGNORECASE))  # also refuses a bad pattern
+    needles = tuple(sorted({tuple(sorted(part)) for part in _parts(terms)}))
     return Rule(
-        regex,
+        pattern,
         data["category"],
         data["why"],
         data["suggestion"],
         data.get("example", ""),
-        needles_of(regex),
+        needles or None,
+        terms,
     )
 
 
-def may_match(rule: Rule, fold: str | None) -> bool:
-    """False only when the rule certainly cannot match the note whose fold is ``fold``."""
-    return fold is None or rule.needles is None or any(n in fold for n in rule.needles)
+@dataclass(frozen=True)
+class _NeedleIndex:
+    """The rules' needles, for finding at once which rules a note may match.
+
+    ``short``: needles under three characters; ``three``: those of exactly three;
+    ``by_start``: the longer ones by their first three; ``parts_of``: every needle -> the
+    numbers of the parts it belongs to (maybe none: a string of ``requires`` only);
+    ``rule_parts``: per rule, the numbers of its parts (None: none).
+    """
+
+    short: tuple[str, ...]
+    three: frozenset[str]
+    by_start: Mapping[str, tuple[str, ...]]
+    starts: frozenset[str]
+    parts_of: Mapping[str, tuple[int, ...]]
+    rule_parts: tuple[frozenset[int] | None, ...]
+
+
+@cache
+def _needle_index() -> _NeedleIndex:
+    numbers: dict[tuple[str, ...], int] = {}
+    rule_parts = []
+    parts_of: dict[str, list[int]] = {}
+    for rule in load_rules():
+        for needle in _strings(rule.requires):
+            parts_of.setdefault(needle, [])
+        if rule.needles is None:
+            rule_parts.append(None)
+        else:
+            rule_parts.append(frozenset(numbers.setdefault(p, len(numbers)) for p in rule.needles))
+    for part, number in numbers.items():
+        for needle in part:
+            parts_of.setdefault(needle, []).append(number)
+    by_start: dict[str, list[str]] = {}
+    for needle in sorted(parts_of):
+        if len(needle) > 3:
+            by_start.setdefault(needle[:3], []).append(needle)
+    return _NeedleIndex(
+        short=tuple(sorted(n for n in parts_of if len(n) < 3)),
+        three=frozenset(n for n in parts_of if len(n) == 3),
+        by_start=MappingProxyType({start: tuple(group) for start, group in by_start.items()}),
+        starts=frozenset(by_start),
+        parts_of=MappingProxyType({needle: tuple(p) for needle, p in parts_of.items()}),
+        rule_parts=tuple(rule_parts),
+    )
+
+
+def present_needles(fold: str) -> set[str]:
+    """Which of the rules' needles the folded note contains.
+
+    A needle of three characters is in the note if it is one of the note's three-character
+    slices; a longer one can only be if its first three are, so only those are looked for.
+    """
+    index = _needle_index()
+    slices = {fold[i : i + 3] for i in range(len(fold) - 2)}
+    found = {needle for needle in index.short if needle in fold}
+    found |= index.three.intersection(slices)
+    for start in index.starts.intersection(slices):
+        found.update(needle for needle in index.by_start[start] if needle in fold)
+    return found
+
+
+def rules_to_search(text: str) -> list[Rule]:
+    """The rules that may match ``text``: those whose required strings are all in the note.
+
+    Every rule when the note's fold is unsafe. The others cannot match, so skipping them
+    changes no finding. The quick test of the parts first, then the exact terms.
+    """
+    rules = load_rules()
+    fold = folded(text)
+    if fold is None:
+        return list(rules)
+    index = _needle_index()
+    present = present_needles(fold)
+    satisfied: set[int] = set()
+    for needle in present:
+        satisfied.update(index.parts_of[needle])
+    return [
+        rule
+        for rule, parts in zip(rules, index.rule_parts, strict=True)
+        if (parts is None or parts <= satisfied) and holds(rule.requires, present)
+    ]
 
 
 @cache
@@ -227,10 +352,7 @@ def _overlaps(finding: Finding, kept: list[Finding]) -> bool:
 
 def check_note(text: str) -> list[Finding]:
     """The risky phrases in ``text``, in order; of overlapping matches only the longest is kept."""
-    fold = folded(text)
-    found = [
-        finding for rule in load_rules() if may_match(rule, fold) for finding in rule.find(text)
-    ]
+    found = [finding for rule in rules_to_search(text) for finding in rule.find(text)]
     # Longest first; on a tie a blocking finding beats a tone one, then the earlier one wins.
     found.sort(key=lambda f: (f.start - f.end, not f.blocking, f.start))
     kept: list[Finding] = []

@@ -7,12 +7,14 @@ Public API for other features (referrals, the rejection form):
 from __future__ import annotations
 
 import calendar
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..audit.services import record_event
@@ -96,9 +98,20 @@ def skill_vocabulary() -> list[str]:
 
 
 def role_families() -> list[str]:
-    """Role families used so far, for suggestions."""
-    query = select(SilverMedalist.role_family).where(SilverMedalist.role_family != "").distinct()
-    return sorted(db.session.scalars(query))
+    """Role families used so far, for suggestions, in order."""
+    return list(db.session.scalars(role_families_query()))
+
+
+@cache
+def role_families_query() -> Select:
+    """One index seek per family (``ix_silver_medalist_family_consent_rating``): the next
+    family after the last one found, so the cost is the number of families, not of entries.
+    (DISTINCT reads every entry on PostgreSQL, and on SQLite without statistics.)"""
+    family = SilverMedalist.role_family
+    found = select(func.min(family)).where(family > "").cte("family", recursive=True)
+    following = select(func.min(family)).where(family > found.c[0]).scalar_subquery()
+    found = found.union_all(select(following).where(found.c[0].is_not(None)))
+    return select(found.c[0]).where(found.c[0].is_not(None))
 
 
 def skills_named(names: list[str]) -> list[Skill]:
@@ -548,37 +561,46 @@ def known(enum_class, value: str):
         return None
 
 
+def filter_clauses(filters: PoolFilters) -> list:
+    """The WHERE clauses of the filters other than the words (which need the text index)."""
+    consent = known(ConsentState, filters.consent)
+    seniority = known(Seniority, filters.seniority)
+    if consent:
+        clauses = [SilverMedalist.consent_state == consent]
+    else:
+        clauses = [SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])]
+    link = silver_medalist_skill.c
+    for name in filters.skills:
+        skill_id = select(Skill.id).where(Skill.name == normalise_skill(name)).scalar_subquery()
+        clauses.append(
+            exists().where(link.silver_medalist_id == SilverMedalist.id, link.skill_id == skill_id)
+        )
+    if filters.role_family:
+        clauses.append(SilverMedalist.role_family == filters.role_family.lower().strip())
+    if seniority:
+        clauses.append(SilverMedalist.seniority == seniority)
+    if filters.location:
+        pattern = f"%{filters.location.strip()}%"
+        clauses.append(
+            or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
+        )
+    if filters.min_rating:
+        clauses.append(SilverMedalist.rating >= filters.min_rating)
+    if filters.due:
+        clauses.append(SilverMedalist.next_touch_due <= utcnow())
+    return clauses
+
+
 def search_pool(filters: PoolFilters) -> Select:
-    """A query over SilverMedalist for the filters, sorted; entries that left the pool
-    are shown only when their consent state is asked for."""
+    """A query over SilverMedalist for the filters, sorted, over the whole pool; entries that
+    left the pool are shown only when their consent state is asked for. (The pool page uses
+    ``find_in_pool``, which looks at the newest SEARCH_WINDOW matches only.)"""
     query = (
         select(SilverMedalist)
         .join(SilverMedalist.candidate)
         .options(selectinload(SilverMedalist.skills))
+        .where(*filter_clauses(filters))
     )
-    consent = known(ConsentState, filters.consent)
-    seniority = known(Seniority, filters.seniority)
-    if consent:
-        query = query.where(SilverMedalist.consent_state == consent)
-    else:
-        query = query.where(
-            SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])
-        )
-    for name in filters.skills:
-        query = query.where(SilverMedalist.skills.any(Skill.name == normalise_skill(name)))
-    if filters.role_family:
-        query = query.where(SilverMedalist.role_family == filters.role_family.lower().strip())
-    if seniority:
-        query = query.where(SilverMedalist.seniority == seniority)
-    if filters.location:
-        pattern = f"%{filters.location.strip()}%"
-        query = query.where(
-            or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
-        )
-    if filters.min_rating:
-        query = query.where(SilverMedalist.rating >= filters.min_rating)
-    if filters.due:
-        query = query.where(SilverMedalist.next_touch_due <= utcnow())
     matches = text_matches(filters.text)
     if matches is not None:
         query = query.join(matches, matches.c.id == SilverMedalist.id)
@@ -592,27 +614,170 @@ def search_pool(filters: PoolFilters) -> Select:
     return query.order_by(*order, SilverMedalist.rating.desc(), SilverMedalist.id.desc())
 
 
-def consent_counts(narrow: Callable[[Select], Select]) -> dict[ConsentState, int]:
-    """How many entries (of those ``narrow`` lets through) are in each consent state."""
-    counts = dict.fromkeys(ConsentState, 0)
-    query = select(SilverMedalist.consent_state, func.count()).group_by(
-        SilverMedalist.consent_state
+#: The pool page looks at this many matching entries at most, the most recently pooled
+#: first, and sorts and counts those: ten pages of results, and a cost per search that does
+#: not grow with the pool (a big company's holds tens of thousands). When more match, the
+#: page says so and asks for narrower words or filters.
+SEARCH_WINDOW = 200
+PER_PAGE = 20
+SKILL_SEPARATOR = "\x1f"
+
+
+@dataclass(slots=True)
+class PoolRow:
+    """One search result as the page shows it: plain values, no ORM object."""
+
+    id: int
+    name: str
+    consent_state: ConsentState
+    rating: int
+    role_family: str
+    seniority: Seniority | None
+    locations: str
+    next_touch_due: datetime | None
+    opening_title: str | None
+    skills: list[str]
+
+
+@dataclass
+class PoolPage:
+    """A page of pool results, with what the pager and the side panel need."""
+
+    items: list[PoolRow]
+    total: int
+    more: bool
+    page: int
+    facets: dict[str, list[tuple[str, int]]]
+    consent_facet: list[tuple[ConsentState, int]]
+    window: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def find_in_pool(
+    filters: PoolFilters, narrow: Callable[[Select], Select], page: int = 1
+) -> PoolPage:
+    """The pool page's results: the newest SEARCH_WINDOW entries that pass the filters (and
+    ``narrow``: who may see whom), sorted as asked and counted, and one page of them loaded.
+
+    One index walk, newest first, that stops after SEARCH_WINDOW + 1 entries (through the
+    text index when there are words: its ids are the entries' ids), then one query for the
+    page's rows. Text relevance is only computed for the entries in the window.
+    """
+    entry = SilverMedalist
+    matches = text_matches(filters.text)
+    by_text = filters.sort == "relevance" and matches is not None
+    columns = [entry.id, entry.rating, entry.role_family, entry.seniority, entry.consent_state]
+    if by_text:
+        columns.append(matches.c.score)
+    elif filters.sort == "due":
+        columns.append(entry.next_touch_due)
+    elif filters.sort == "newest":
+        columns.append(entry.created_at)
+    if matches is not None:
+        query = select(*columns).select_from(matches).join(entry, entry.id == matches.c.id)
+        newest = matches.c.id.desc()
+    else:
+        query = select(*columns)
+        newest = entry.id.desc()
+    query = narrow(query.where(*filter_clauses(filters)))
+    rows = db.session.execute(query.order_by(newest).limit(SEARCH_WINDOW + 1)).all()
+    more = len(rows) > SEARCH_WINDOW
+    del rows[SEARCH_WINDOW:]
+
+    # Python's sort is stable: the tie-breakers first (best rated, then newest).
+    rows.sort(key=lambda r: (r.rating, r.id), reverse=True)
+    if by_text:
+        rows.sort(key=lambda r: r[5], reverse=True)
+    elif filters.sort == "due":
+        rows.sort(key=lambda r: (r[5] is None, r[5] or datetime.min))
+    elif filters.sort == "newest":
+        rows.sort(key=lambda r: r[5], reverse=True)
+
+    total = len(rows)
+    page = min(max(1, page), max(1, -(-total // PER_PAGE)))
+    ids = [r.id for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    return PoolPage(
+        items=pool_rows(ids),
+        total=total,
+        more=more,
+        page=page,
+        facets={
+            "Role family": tally(r.role_family for r in rows),
+            "Seniority": tally(r.seniority for r in rows),
+        },
+        consent_facet=Counter(r.consent_state for r in rows).most_common(),
+        window=SEARCH_WINDOW,
+        per_page=PER_PAGE,
     )
-    for state, count in db.session.execute(narrow(query)):
-        counts[state] = count
-    return counts
 
 
-def facet_counts(results: Select) -> dict[str, list[tuple[str, int]]]:
-    """Within the results: how many per role family and per seniority, largest first."""
-    found = results.order_by(None).subquery()
-    facets = {}
-    for name, column in (("Role family", found.c.role_family), ("Seniority", found.c.seniority)):
-        rows = db.session.execute(
-            select(column, func.count()).group_by(column).order_by(func.count().desc())
+def tally(values) -> list[tuple[str, int]]:
+    """(label, how many), most first; an empty value is "not set"."""
+    return [
+        (getattr(value, "label", value) or "not set", n)
+        for value, n in Counter(values).most_common()
+    ]
+
+
+def pool_rows(ids: list[int]) -> list[PoolRow]:
+    """The rows for these entry ids, in that order: one query, the skills aggregated."""
+    if not ids:
+        return []
+    found = {
+        row[0]: PoolRow(*row[:9], sorted(row[9].split(SKILL_SEPARATOR)) if row[9] else [])
+        for row in db.session.execute(pool_rows_query(), {"ids": ids})
+    }
+    return [found[i] for i in ids if i in found]
+
+
+@cache
+def pool_rows_query() -> Select:
+    """Built once (a statement, not data): building it cost more than running it."""
+    link = silver_medalist_skill.c
+    skills = (
+        select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
+        .select_from(silver_medalist_skill)
+        .join(Skill, Skill.id == link.skill_id)
+        .where(link.silver_medalist_id == SilverMedalist.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            SilverMedalist.id,
+            Candidate.name,
+            SilverMedalist.consent_state,
+            SilverMedalist.rating,
+            SilverMedalist.role_family,
+            SilverMedalist.seniority,
+            SilverMedalist.locations,
+            SilverMedalist.next_touch_due,
+            Opening.title,
+            skills,
         )
-        facets[name] = [(getattr(value, "label", value) or "not set", n) for value, n in rows]
-    return facets
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .outerjoin(Opening, Opening.id == SilverMedalist.opening_id)
+        .where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
+    )
 
 
 def why_matched(entries: list[SilverMedalist], filters: PoolFilters) -> dict[int, list]:

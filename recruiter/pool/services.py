@@ -14,7 +14,19 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import (
+    Float,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..audit.services import record_event
@@ -166,7 +178,12 @@ def is_referable(entry: SilverMedalist, now: datetime | None = None) -> bool:
 
 def contactable_pool(query: Select) -> Select:
     """Narrow a query over SilverMedalist to consent given, current and contactable."""
-    return query.join(SilverMedalist.candidate).where(
+    return query.join(SilverMedalist.candidate).where(*contactable_clauses())
+
+
+def contactable_clauses() -> tuple:
+    """contactable_pool's conditions, for a query that joins the candidate itself."""
+    return (
         SilverMedalist.consent_state == ConsentState.GIVEN,
         SilverMedalist.consent_expires_at > utcnow(),
         Candidate.do_not_contact_at.is_(None),
@@ -810,7 +827,8 @@ def why_matched(entries: list[SilverMedalist], filters: PoolFilters) -> dict[int
 
 @dataclass
 class Match:
-    entry: SilverMedalist
+    # The entry (score_entry), or its plain row with the candidate's name (the matches).
+    entry: SilverMedalist | MatchRow
     score: float
     reasons: list = field(default_factory=list)
 
@@ -828,10 +846,12 @@ def opening_words(opening: Opening) -> set[str]:
     return {w.lower() for w in (opening.title + " " + opening.team).replace("/", " ").split()}
 
 
-#: Above this many entries in the pool the matches are scored on a short list (see below).
+#: Up to this many consented entries the matches score every referable entry; above it, a
+#: short list (see below).
 MATCH_FULL_SCAN_UP_TO = 200
-#: How many entries each source of the short list may contribute.
-MATCH_SHORT_LIST = 60
+#: How many entries each source of the short list may give: each skill named in the title,
+#: each matching role family, and the text of the title.
+MATCH_SHORT_LIST = 30
 
 
 def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
@@ -839,101 +859,202 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     the title or team, 2 for the role family, 1 for seniority, 1 for location, up to 2 for
     text relevance of the title, and the rating as a tie-breaker.
 
-    A small pool is scored entry by entry. A big one (a large company's pool holds tens of
-    thousands) is first narrowed in SQL to a short list: the entries with the most skills
-    named in the title, those of a matching role family, and the best full-text matches,
-    each best rated first and a few hundred at most; only those are loaded and scored.
-    Whoever is left out has no skill, family or strong text match, so at most the seniority
-    and location points, and would not make the top five of a big pool.
+    The pool (a large company's holds tens of thousands) is first narrowed in SQL to a short
+    list, each source an index walk that stops after MATCH_SHORT_LIST referable entries, so
+    the cost does not grow with the pool: per skill named in the title the most recently
+    pooled with it; per fitting role family its best rated; the most recent entries whose
+    text mentions the title with a title skill or fitting family, and as many who would also
+    earn the seniority and location points (with no skill or family to go by, those whose
+    text mentions the title). Text relevance is scored among those. Left out are older
+    entries like the ones found, so the top five may be more recent than a full scan's, with
+    the same scores. Only the short list's plain columns are scored, and the top five loaded.
+    When fewer than five score and the pool is small (MATCH_FULL_SCAN_UP_TO consented
+    entries at most), every referable entry is scored instead.
     """
     words = opening_words(opening)
-    query = contactable_pool(
-        select(SilverMedalist).options(
-            selectinload(SilverMedalist.skills), contains_eager(SilverMedalist.candidate)
-        )
-    )
-    query = query.where(
-        ~SilverMedalist.candidate_id.in_(
-            select(Application.candidate_id).where(Application.opening_id == opening.id)
-        )
-    )
-    text_scores = text_relevance(opening)
-    pool_size = db.session.scalar(
-        select(func.count())
-        .select_from(SilverMedalist)
-        .where(SilverMedalist.consent_state == ConsentState.GIVEN)
-    )
-    if pool_size > MATCH_FULL_SCAN_UP_TO:
-        ids = short_list(words, text_scores, opening.location.strip().lower())
-        query = query.where(SilverMedalist.id.in_(ids))
-    found: list[Match] = []
-    for entry in db.session.scalars(query):
-        match = score_entry(entry, opening, words, text_scores)
-        if match.reasons:
-            found.append(match)
+    skill_ids = title_skills(words)
+    families = [family for family in role_families() if fits_family(family, words)]
+    ids, text_scores = short_list(opening, words, skill_ids, families)
+    found = score_rows(match_rows(opening, ids), opening, words, text_scores) if ids else []
+    if len(found) < limit:
+        # Perhaps a small pool: then everyone is scored (seniority or location alone may be
+        # a match). One more than MATCH_FULL_SCAN_UP_TO rows tells a big pool.
+        everyone = match_rows(opening, None, MATCH_FULL_SCAN_UP_TO + 1)
+        if len(everyone) <= MATCH_FULL_SCAN_UP_TO:
+            found = score_rows(everyone, opening, words, text_scores)
     found.sort(key=lambda m: (m.score, m.entry.rating), reverse=True)
     return found[:limit]
 
 
-def title_skills(words: set[str]) -> list[int]:
-    """Ids of the vocabulary's skills that score_entry counts as named in the title."""
-    title = " ".join(sorted(words))
+def score_rows(
+    rows: list[MatchRow], opening: Opening, words: set[str], text_scores: dict[int, float]
+) -> list[Match]:
+    """The rows that score at all, scored."""
+    scored = (score_row(row, opening, words, text_scores) for row in rows)
+    return [match for match in scored if match.reasons]
+
+
+@dataclass(slots=True)
+class MatchRow:
+    """What scoring needs of an entry, without loading the entry."""
+
+    id: int
+    rating: int
+    role_family: str
+    seniority: Seniority | None
+    locations: str
+    skills: list[str]
+    name: str = ""
+
+
+def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None) -> list[MatchRow]:
+    """The referable entries (of ``ids``, or all of them up to ``limit``), minus the
+    opening's own applicants, as plain rows with their skills and the candidate's name."""
+    link = silver_medalist_skill.c
+    skills = (
+        select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
+        .select_from(silver_medalist_skill)
+        .join(Skill, Skill.id == link.skill_id)
+        .where(link.silver_medalist_id == SilverMedalist.id)
+        .scalar_subquery()
+    )
+    query = contactable_pool(
+        select(
+            SilverMedalist.id,
+            SilverMedalist.rating,
+            SilverMedalist.role_family,
+            SilverMedalist.seniority,
+            SilverMedalist.locations,
+            skills,
+            Candidate.name,
+        )
+    ).where(
+        ~SilverMedalist.candidate_id.in_(
+            select(Application.candidate_id).where(Application.opening_id == opening.id)
+        )
+    )
+    if ids is not None:
+        query = query.where(SilverMedalist.id.in_(ids))
+    if limit is not None:
+        query = query.limit(limit)
     return [
-        skill_id
-        for skill_id, name in db.session.execute(select(Skill.id, Skill.name))
-        if name in words or f" {name} " in f" {title} "
+        MatchRow(*row[:5], row[5].split(SKILL_SEPARATOR) if row[5] else [], row[6])
+        for row in db.session.execute(query)
     ]
 
 
-def family_matches(words: set[str]):
-    """SQL for score_entry's role-family rule: a word starts with the family's first five
-    letters, or the family starts with the word's."""
-    family = SilverMedalist.role_family
-    tests = []
-    for word in words:
-        prefixes = [word[:k] for k in range(1, min(5, len(word)) + 1)]
-        tests.append(func.substr(family, 1, 5).in_(prefixes))
-        tests.append(func.substr(family, 1, len(word[:5])) == word[:5])
-    return and_(family != "", or_(*tests))
+def title_skills(words: set[str]) -> list[int]:
+    """Ids of the skills that score_entry counts as named in the title: a word, or words
+    that follow each other in the sorted title (looked up by name, whatever the vocabulary)."""
+    ordered = sorted(words)
+    names = [
+        " ".join(ordered[start:end])
+        for start in range(len(ordered))
+        for end in range(start + 1, len(ordered) + 1)
+    ]
+    if not names:
+        return []
+    return list(db.session.scalars(skills_named_query(), {"names": names}))
 
 
-def short_list(words: set[str], text_scores: dict[int, float], place: str) -> list[int]:
-    """Entry ids worth scoring for an opening in a big pool (a few hundred at most): from each
-    source, those who would also score the location point first, then the best rated."""
-    ids: set[int] = set()
-    referable = contactable_pool(select(SilverMedalist.id))
-    where = func.lower(SilverMedalist.locations)
-    tests = [func.instr(where, "remote") > 0]
-    if place:
-        tests.append(func.instr(where, place) > 0)
-    location_first = case((or_(*tests), 1), else_=0).desc()
-    skill_ids = title_skills(words)
+@cache
+def skills_named_query() -> Select:
+    return select(Skill.id).where(Skill.name.in_(bindparam("names", expanding=True)))
+
+
+def fits_family(family: str, words: set[str]) -> bool:
+    """score_entry's role-family rule: a word starts with the family's first five letters,
+    or the family starts with the word's."""
+    return bool(family) and any(w.startswith(family[:5]) or family.startswith(w[:5]) for w in words)
+
+
+def short_list(
+    opening: Opening, words: set[str], skill_ids: list[int], families: list[str]
+) -> tuple[set[int], dict[int, float]]:
+    """Entry ids worth scoring for an opening, and the text relevance (0..2) of those whose
+    text mentions the title or team, scaled to the best of them; one statement.
+
+    Each source is an index walk stopped at MATCH_SHORT_LIST referable entries: per skill
+    named in the title the most recently pooled with it; per fitting role family the best
+    rated; the most recent whose text mentions the title with a title skill or fitting
+    family, and as many who would also earn the seniority and location points (with no
+    skill or family to go by: the most recent whose text mentions the title). Each text
+    walk is one pass of the text index.
+    """
+    walks = []
+    link = silver_medalist_skill.c
+    no_score = cast(null(), Float)
+    matches = text_matches(f"{opening.title} {opening.team}", any_word=True)
+    if matches is not None:
+        walks += text_walks(matches, opening, words, skill_ids, families)
+    for skill_id in skill_ids:
+        walks.append(
+            contactable_pool(
+                select(SilverMedalist.id, no_score).join(
+                    silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id
+                )
+            )
+            .where(link.skill_id == skill_id)
+            .order_by(link.silver_medalist_id.desc())
+        )
+    for family in families:
+        walks.append(
+            contactable_pool(select(SilverMedalist.id, no_score))
+            .where(SilverMedalist.role_family == family)
+            .order_by(SilverMedalist.rating.desc())
+        )
+    if not walks:
+        return set(), {}
+    rows = db.session.execute(union_of([walk.limit(MATCH_SHORT_LIST) for walk in walks])).all()
+    best = max((score for _, score in rows if score is not None), default=0) or 1
+    scores = {entry_id: 2 * score / best for entry_id, score in rows if score is not None}
+    return {entry_id for entry_id, _ in rows}, scores
+
+
+def union_of(walks: list[Select]) -> Select:
+    """The rows of each (ordered, limited) walk, one after the other, in one statement."""
+    parts = [select(*walk.subquery().c) for walk in walks]
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def text_walks(
+    matches, opening: Opening, words: set[str], skill_ids: list[int], families: list[str]
+) -> list[Select]:
+    """The text sources of the short list (see short_list), newest first."""
+    fits = []
+    if families:
+        fits.append(SilverMedalist.role_family.in_(families))
     if skill_ids:
         link = silver_medalist_skill.c
-        ids.update(
-            db.session.scalars(
-                referable.join(silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id)
-                .where(link.skill_id.in_(skill_ids))
-                .group_by(SilverMedalist.id)
-                .order_by(func.count().desc(), location_first, SilverMedalist.rating.desc())
-                .limit(MATCH_SHORT_LIST)
+        fits.append(
+            exists().where(
+                link.silver_medalist_id == SilverMedalist.id, link.skill_id.in_(skill_ids)
             )
         )
-    if words:
-        ids.update(
-            db.session.scalars(
-                referable.where(family_matches(words))
-                .order_by(location_first, SilverMedalist.rating.desc())
-                .limit(MATCH_SHORT_LIST)
-            )
-        )
-    best_text = sorted(text_scores, key=text_scores.__getitem__, reverse=True)
-    ids.update(best_text[:MATCH_SHORT_LIST])
-    return sorted(ids)
+    if not fits:
+        return [select(matches.c.id, matches.c.score).order_by(matches.c.id.desc())]
+    fitting = (
+        select(matches.c.id, matches.c.score)
+        .select_from(matches)
+        .join(SilverMedalist, SilverMedalist.id == matches.c.id)
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .where(*contactable_clauses(), or_(*fits))
+        .order_by(matches.c.id.desc())
+    )
+    also = []
+    levels = [level for level, said in SENIORITY_WORDS.items() if words & set(said)]
+    if levels:
+        also.append(SilverMedalist.seniority.in_(levels))
+    place = opening.location.strip().lower()
+    if place:
+        where = func.lower(SilverMedalist.locations)
+        also.append(or_(where.contains(place, autoescape=True), where.contains("remote")))
+    return [fitting, fitting.where(*also)] if also else [fitting]
 
 
 def text_relevance(opening: Opening) -> dict[int, float]:
-    """Full-text relevance of each entry to the opening's title and team, scaled to 0..2."""
+    """Full-text relevance of each entry to the opening's title and team, scaled to 0..2
+    (every entry that matches: for scoring one entry against a few openings)."""
     matches = text_matches(f"{opening.title} {opening.team}", any_word=True)
     if matches is None:
         return {}
@@ -946,25 +1067,42 @@ def score_entry(
     entry: SilverMedalist, opening: Opening, words: set[str], text_scores: dict[int, float]
 ) -> Match:
     """Score one entry against the opening, keeping a reason for every point."""
-    match = Match(entry=entry, score=0.0)
+    row = MatchRow(
+        entry.id,
+        entry.rating,
+        entry.role_family,
+        entry.seniority,
+        entry.locations,
+        [s.name for s in entry.skills],
+    )
+    match = score_row(row, opening, words, text_scores)
+    match.entry = entry
+    return match
+
+
+def score_row(
+    row: MatchRow, opening: Opening, words: set[str], text_scores: dict[int, float]
+) -> Match:
+    """score_entry on a plain row (the match's entry is the row)."""
+    match = Match(entry=row, score=0.0)
     title = " ".join(sorted(words))
-    skills = [s.name for s in entry.skills if s.name in words or f" {s.name} " in f" {title} "]
+    skills = sorted(s for s in row.skills if s in words or f" {s} " in f" {title} ")
     if skills:
         match.score += 3 * len(skills)
         match.reasons.append("skills in the title: " + ", ".join(skills))
-    family = entry.role_family
-    if family and any(w.startswith(family[:5]) or family.startswith(w[:5]) for w in words):
+    family = row.role_family
+    if fits_family(family, words):
         match.score += 2
         match.reasons.append(f"role family: {family}")
-    if entry.seniority and words & set(SENIORITY_WORDS[entry.seniority]):
+    if row.seniority and words & set(SENIORITY_WORDS[row.seniority]):
         match.score += 1
-        match.reasons.append(f"seniority: {entry.seniority.label}")
+        match.reasons.append(f"seniority: {row.seniority.label}")
     place = opening.location.strip().lower()
-    if place and (place in entry.locations.lower() or "remote" in entry.locations.lower()):
+    if place and (place in row.locations.lower() or "remote" in row.locations.lower()):
         match.score += 1
-        match.reasons.append(f"would work in: {entry.locations}")
-    if entry.id in text_scores:
-        match.score += text_scores[entry.id]
+        match.reasons.append(f"would work in: {row.locations}")
+    if row.id in text_scores:
+        match.score += text_scores[row.id]
         match.reasons.append("strengths or notes mention the role")
     return match
 

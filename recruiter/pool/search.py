@@ -8,9 +8,21 @@ by the migration for each dialect; they are not in the models, so autogenerate s
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import Float, Integer, Subquery, Text, func, literal_column, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    Subquery,
+    Text,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
 
 from ..extensions import db
 from ..models import SilverMedalist
@@ -64,6 +76,32 @@ def text_matches(query: str, any_word: bool = False) -> Subquery | None:
         f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"  # noqa: S608  # nosec B608
         f" WHERE {FTS_TABLE} MATCH :q"
     ).bindparams(q=fts5_query(query, any_word))
+    return statement.columns(id=Integer, score=Float).subquery("text_match")
+
+
+def text_query(query: str, any_word: bool = False) -> str:
+    """The engine's query text for ``query`` (the value of text_subquery's parameter)."""
+    return pg_query(query, any_word) if is_postgres() else fts5_query(query, any_word)
+
+
+@cache
+def text_subquery(postgres: bool) -> Subquery:
+    """text_matches with the query text a parameter, ``text_query``, given when executed:
+    built once per engine kind, for statements that are built once too."""
+    query = bindparam("text_query", type_=String)
+    if postgres:
+        vector = func.to_tsvector(PG_CONFIG, SilverMedalist.search_document)
+        tsquery = func.websearch_to_tsquery(PG_CONFIG, query)
+        return (
+            select(SilverMedalist.id.label("id"), func.ts_rank(vector, tsquery).label("score"))
+            .where(vector.op("@@")(tsquery))
+            .subquery("text_match")
+        )
+    statement = text(
+        # FTS_TABLE is a constant; the user's words are a bound parameter.
+        f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"  # noqa: S608  # nosec B608
+        f" WHERE {FTS_TABLE} MATCH :text_query"
+    ).bindparams(query)
     return statement.columns(id=Integer, score=Float).subquery("text_match")
 
 

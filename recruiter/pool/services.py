@@ -47,12 +47,21 @@ from ..models import (
     StageChange,
     Touch,
     User,
+    UTCDateTime,
     silver_medalist_skill,
     utcnow,
 )
 from ..outbox.services import cancel_queued_for, queue_email
 from ..privacy.registry import register_privacy_hook
-from .search import forget_erased_text, snippets, text_matches
+from .search import (
+    forget_erased_text,
+    is_postgres,
+    snippets,
+    text_matches,
+    text_query,
+    text_subquery,
+)
+from .search import words as search_words
 
 # Stages in the order a candidate reaches them; interview or later may be pooled.
 STAGE_ORDER = [Stage.APPLIED, Stage.SCREEN, Stage.INTERVIEW, Stage.FINAL, Stage.OFFER, Stage.HIRED]
@@ -181,11 +190,12 @@ def contactable_pool(query: Select) -> Select:
     return query.join(SilverMedalist.candidate).where(*contactable_clauses())
 
 
-def contactable_clauses() -> tuple:
-    """contactable_pool's conditions, for a query that joins the candidate itself."""
+def contactable_clauses(now=None) -> tuple:
+    """contactable_pool's conditions, for a query that joins the candidate itself (``now``:
+    a bind parameter, for a statement built once)."""
     return (
         SilverMedalist.consent_state == ConsentState.GIVEN,
-        SilverMedalist.consent_expires_at > utcnow(),
+        SilverMedalist.consent_expires_at > (utcnow() if now is None else now),
         Candidate.do_not_contact_at.is_(None),
         Candidate.email_bouncing_at.is_(None),
         Candidate.erased_at.is_(None),
@@ -578,14 +588,14 @@ def known(enum_class, value: str):
         return None
 
 
-def filter_clauses(filters: PoolFilters) -> list:
+def filter_clauses(filters: PoolFilters, consent_state=SilverMedalist.consent_state) -> list:
     """The WHERE clauses of the filters other than the words (which need the text index)."""
     consent = known(ConsentState, filters.consent)
     seniority = known(Seniority, filters.seniority)
     if consent:
-        clauses = [SilverMedalist.consent_state == consent]
+        clauses = [consent_state == consent]
     else:
-        clauses = [SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])]
+        clauses = [consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])]
     link = silver_medalist_skill.c
     for name in filters.skills:
         skill_id = select(Skill.id).where(Skill.name == normalise_skill(name)).scalar_subquery()
@@ -716,7 +726,9 @@ def find_in_pool(
     else:
         query = select(*columns)
         newest = entry.id.desc()
-    query = narrow(query.where(*filter_clauses(filters)))
+    # Newest first from the table itself: without statistics SQLite would rather read the
+    # consent state's index and sort every entry in the pool (coalesce hides the index).
+    query = narrow(query.where(*filter_clauses(filters, func.coalesce(entry.consent_state, ""))))
     rows = db.session.execute(query.order_by(newest).limit(SEARCH_WINDOW + 1)).all()
     more = len(rows) > SEARCH_WINDOW
     del rows[SEARCH_WINDOW:]
@@ -910,6 +922,20 @@ class MatchRow:
 def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None) -> list[MatchRow]:
     """The referable entries (of ``ids``, or all of them up to ``limit``), minus the
     opening's own applicants, as plain rows with their skills and the candidate's name."""
+    params = {"now": utcnow(), "opening_id": opening.id}
+    if ids is not None:
+        params["ids"] = list(ids)
+    else:
+        params["limit"] = limit or MATCH_FULL_SCAN_UP_TO + 1
+    return [
+        MatchRow(*row[:5], row[5].split(SKILL_SEPARATOR) if row[5] else [], row[6])
+        for row in db.session.execute(match_rows_query(ids is not None), params)
+    ]
+
+
+@cache
+def match_rows_query(by_id: bool) -> Select:
+    """match_rows' statement, built once; every value is a parameter."""
     link = silver_medalist_skill.c
     skills = (
         select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
@@ -918,7 +944,10 @@ def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None)
         .where(link.silver_medalist_id == SilverMedalist.id)
         .scalar_subquery()
     )
-    query = contactable_pool(
+    applicants = select(Application.candidate_id).where(
+        Application.opening_id == bindparam("opening_id")
+    )
+    query = (
         select(
             SilverMedalist.id,
             SilverMedalist.rating,
@@ -928,19 +957,15 @@ def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None)
             skills,
             Candidate.name,
         )
-    ).where(
-        ~SilverMedalist.candidate_id.in_(
-            select(Application.candidate_id).where(Application.opening_id == opening.id)
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .where(
+            *contactable_clauses(bindparam("now", type_=UTCDateTime)),
+            ~SilverMedalist.candidate_id.in_(applicants),
         )
     )
-    if ids is not None:
-        query = query.where(SilverMedalist.id.in_(ids))
-    if limit is not None:
-        query = query.limit(limit)
-    return [
-        MatchRow(*row[:5], row[5].split(SKILL_SEPARATOR) if row[5] else [], row[6])
-        for row in db.session.execute(query)
-    ]
+    if by_id:
+        return query.where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
+    return query.limit(bindparam("limit"))
 
 
 def title_skills(words: set[str]) -> list[int]:
@@ -981,34 +1006,62 @@ def short_list(
     skill or family to go by: the most recent whose text mentions the title). Each text
     walk is one pass of the text index.
     """
-    walks = []
-    link = silver_medalist_skill.c
-    no_score = cast(null(), Float)
-    matches = text_matches(f"{opening.title} {opening.team}", any_word=True)
-    if matches is not None:
-        walks += text_walks(matches, opening, words, skill_ids, families)
-    for skill_id in skill_ids:
-        walks.append(
-            contactable_pool(
-                select(SilverMedalist.id, no_score).join(
-                    silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id
-                )
-            )
-            .where(link.skill_id == skill_id)
-            .order_by(link.silver_medalist_id.desc())
-        )
-    for family in families:
-        walks.append(
-            contactable_pool(select(SilverMedalist.id, no_score))
-            .where(SilverMedalist.role_family == family)
-            .order_by(SilverMedalist.rating.desc())
-        )
-    if not walks:
+    title = f"{opening.title} {opening.team}"
+    levels = [level for level, said in SENIORITY_WORDS.items() if words & set(said)]
+    place = opening.location.strip().lower()
+    has_text = bool(search_words(title))
+    if not (has_text or skill_ids or families):
         return set(), {}
-    rows = db.session.execute(union_of([walk.limit(MATCH_SHORT_LIST) for walk in walks])).all()
+    statement = short_list_query(
+        is_postgres(), len(skill_ids), len(families), has_text, bool(levels), bool(place)
+    )
+    params = {
+        "now": utcnow(),
+        "limit": MATCH_SHORT_LIST,
+        "skill_ids": skill_ids,
+        "families": families,
+        "levels": levels,
+        "place": "%" + place.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%",
+        **{f"skill_{i}": skill_id for i, skill_id in enumerate(skill_ids)},
+        **{f"family_{i}": family for i, family in enumerate(families)},
+    }
+    if has_text:
+        params["text_query"] = text_query(title, any_word=True)
+    rows = db.session.execute(statement, params).all()
     best = max((score for _, score in rows if score is not None), default=0) or 1
     scores = {entry_id: 2 * score / best for entry_id, score in rows if score is not None}
     return {entry_id for entry_id, _ in rows}, scores
+
+
+@cache
+def short_list_query(
+    postgres: bool, skills: int, families: int, has_text: bool, levels: bool, place: bool
+) -> Select:
+    """short_list's statement for this shape, built once; every value is a parameter."""
+    walks = []
+    link = silver_medalist_skill.c
+    no_score = cast(null(), Float)
+    now = bindparam("now", type_=UTCDateTime)
+    if has_text:
+        walks += text_walks(text_subquery(postgres), now, skills, families, levels, place)
+    for i in range(skills):
+        walks.append(
+            select(SilverMedalist.id, no_score)
+            .join(silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id)
+            .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+            .where(*contactable_clauses(now), link.skill_id == bindparam(f"skill_{i}"))
+            .order_by(link.silver_medalist_id.desc())
+        )
+    for i in range(families):
+        walks.append(
+            select(SilverMedalist.id, no_score)
+            .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+            .where(
+                *contactable_clauses(now), SilverMedalist.role_family == bindparam(f"family_{i}")
+            )
+            .order_by(SilverMedalist.rating.desc())
+        )
+    return union_of([walk.limit(bindparam("limit")) for walk in walks])
 
 
 def union_of(walks: list[Select]) -> Select:
@@ -1017,18 +1070,17 @@ def union_of(walks: list[Select]) -> Select:
     return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
-def text_walks(
-    matches, opening: Opening, words: set[str], skill_ids: list[int], families: list[str]
-) -> list[Select]:
+def text_walks(matches, now, skills: int, families: int, levels: bool, place: bool) -> list[Select]:
     """The text sources of the short list (see short_list), newest first."""
     fits = []
     if families:
-        fits.append(SilverMedalist.role_family.in_(families))
-    if skill_ids:
+        fits.append(SilverMedalist.role_family.in_(bindparam("families", expanding=True)))
+    if skills:
         link = silver_medalist_skill.c
         fits.append(
             exists().where(
-                link.silver_medalist_id == SilverMedalist.id, link.skill_id.in_(skill_ids)
+                link.silver_medalist_id == SilverMedalist.id,
+                link.skill_id.in_(bindparam("skill_ids", expanding=True)),
             )
         )
     if not fits:
@@ -1038,17 +1090,15 @@ def text_walks(
         .select_from(matches)
         .join(SilverMedalist, SilverMedalist.id == matches.c.id)
         .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
-        .where(*contactable_clauses(), or_(*fits))
+        .where(*contactable_clauses(now), or_(*fits))
         .order_by(matches.c.id.desc())
     )
     also = []
-    levels = [level for level, said in SENIORITY_WORDS.items() if words & set(said)]
     if levels:
-        also.append(SilverMedalist.seniority.in_(levels))
-    place = opening.location.strip().lower()
+        also.append(SilverMedalist.seniority.in_(bindparam("levels", expanding=True)))
     if place:
         where = func.lower(SilverMedalist.locations)
-        also.append(or_(where.contains(place, autoescape=True), where.contains("remote")))
+        also.append(or_(where.like(bindparam("place"), escape="/"), where.contains("remote")))
     return [fitting, fitting.where(*also)] if also else [fitting]
 
 

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import (
     Float,
     Select,
+    String,
     and_,
     bindparam,
     cast,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import contains_eager, selectinload
@@ -713,13 +716,20 @@ def find_in_pool(
     entry = SilverMedalist
     matches = text_matches(filters.text)
     by_text = filters.sort == "relevance" and matches is not None
-    columns = [entry.id, entry.rating, entry.role_family, entry.seniority, entry.consent_state]
+    # Plain values: 200 rows through the enum and date types cost more than the query.
+    columns = [
+        entry.id,
+        entry.rating,
+        entry.role_family,
+        type_coerce(entry.seniority, String),
+        type_coerce(entry.consent_state, String),
+    ]
     if by_text:
         columns.append(matches.c.score)
     elif filters.sort == "due":
-        columns.append(entry.next_touch_due)
+        columns.append(type_coerce(entry.next_touch_due, String))
     elif filters.sort == "newest":
-        columns.append(entry.created_at)
+        columns.append(type_coerce(entry.created_at, String))
     if matches is not None:
         query = select(*columns).select_from(matches).join(entry, entry.id == matches.c.id)
         newest = matches.c.id.desc()
@@ -734,38 +744,34 @@ def find_in_pool(
     del rows[SEARCH_WINDOW:]
 
     # Python's sort is stable: the tie-breakers first (best rated, then newest).
-    rows.sort(key=lambda r: (r.rating, r.id), reverse=True)
-    if by_text:
-        rows.sort(key=lambda r: r[5], reverse=True)
+    rows.sort(key=itemgetter(1, 0), reverse=True)
+    if by_text or filters.sort == "newest":
+        rows.sort(key=itemgetter(5), reverse=True)
     elif filters.sort == "due":
-        rows.sort(key=lambda r: (r[5] is None, r[5] or datetime.min))
-    elif filters.sort == "newest":
-        rows.sort(key=lambda r: r[5], reverse=True)
+        rows.sort(key=lambda r: (r[5] is None, r[5] or ""))
 
     total = len(rows)
     page = min(max(1, page), max(1, -(-total // PER_PAGE)))
-    ids = [r.id for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    ids = [r[0] for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    seniority = tally(r[3] for r in rows)
     return PoolPage(
         items=pool_rows(ids),
         total=total,
         more=more,
         page=page,
         facets={
-            "Role family": tally(r.role_family for r in rows),
-            "Seniority": tally(r.seniority for r in rows),
+            "Role family": [(family or "not set", n) for family, n in tally(r[2] for r in rows)],
+            "Seniority": [(Seniority(v).label if v else "not set", n) for v, n in seniority],
         },
-        consent_facet=Counter(r.consent_state for r in rows).most_common(),
+        consent_facet=[(ConsentState(v), n) for v, n in tally(r[4] for r in rows)],
         window=SEARCH_WINDOW,
         per_page=PER_PAGE,
     )
 
 
-def tally(values) -> list[tuple[str, int]]:
-    """(label, how many), most first; an empty value is "not set"."""
-    return [
-        (getattr(value, "label", value) or "not set", n)
-        for value, n in Counter(values).most_common()
-    ]
+def tally(values) -> list[tuple]:
+    """(value, how many), most first."""
+    return Counter(values).most_common()
 
 
 def pool_rows(ids: list[int]) -> list[PoolRow]:

@@ -815,7 +815,7 @@ def pool_rows_query() -> Select:
     )
 
 
-def why_matched(entries: list[SilverMedalist], filters: PoolFilters) -> dict[int, list]:
+def why_matched(entries: list[SilverMedalist | PoolRow], filters: PoolFilters) -> dict[int, list]:
     """For each entry, the reasons it is in the results, in plain words (and a text snippet)."""
     found = snippets(filters.text, [e.id for e in entries])
     reasons: dict[int, list] = {}

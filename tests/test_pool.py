@@ -663,6 +663,14 @@ def test_search_and_matches_on_postgres(postgres_url):
     with app.test_request_context():
         assert search(PoolFilters(text="migration kubernetes")) == [garcia]
         assert search(PoolFilters(text="typography", skills=["kubernetes"])) == []
+        # The pool page's search (the newest window, plain rows) on PostgreSQL too.
+        from recruiter.pool.services import find_in_pool
+
+        found = find_in_pool(PoolFilters(text="migration", skills=["kubernetes"]), lambda q: q)
+        assert [row.id for row in found.items] == [garcia] and found.items[0].skills
+        for sort in ("relevance", "rating", "due", "newest"):
+            found = find_in_pool(PoolFilters(sort=sort), lambda q: q)
+            assert found.total == 2 and not found.more, sort
         entries = list(db.session.scalars(search_pool(PoolFilters(text="migrating"))))
         assert [e.id for e in entries] == [garcia]  # English stemming
         [reasons] = why_matched(entries, PoolFilters(text="migrating")).values()

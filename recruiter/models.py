@@ -374,6 +374,8 @@ silver_medalist_skill = db.Table(
         primary_key=True,
     ),
     db.Column("skill_id", ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True),
+    # Entries with a skill, newest first, from the index alone (the pool's matches, issue 8).
+    Index("ix_silver_medalist_skill_skill", "skill_id", "silver_medalist_id"),
 )
 
 
@@ -390,6 +392,11 @@ class SilverMedalist(db.Model):
     """A strong runner-up kept in the pool, with consent, a vouching manager and a cadence."""
 
     __tablename__ = "silver_medalist"
+    __table_args__ = (
+        # The role families in use (an index skip per family) and the best rated consented
+        # entries of a family, for the matches (issue 8).
+        Index("ix_silver_medalist_family_consent_rating", "role_family", "consent_state", "rating"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), unique=True)

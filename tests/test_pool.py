@@ -475,6 +475,42 @@ def test_pool_page_filters_counts_and_reasons(client, auth, searchable):
     assert "Engineering: 2" in everyone and "Design: 1" in everyone  # facets of the results
 
 
+def test_pool_page_looks_at_the_newest_window_only(client, auth, searchable, monkeypatch):
+    """A big pool's search is cut at SEARCH_WINDOW matches, newest first, and says so."""
+    auth.login()
+    monkeypatch.setattr(pool_services, "SEARCH_WINDOW", 2)
+    page = client.get("/pool/?sort=rating").get_data(as_text=True)
+    assert "More than 2 candidates" in page and "Add words or a filter" in page
+    shown = [int(i) for i in re.findall(r'id="entry-(\d+)"', page)]
+    assert shown == [searchable["pending"], searchable["designer"]]  # the two newest, by rating
+    assert "Role family in the newest 2 results" in page
+    narrow = client.get("/pool/?q=kubernetes&consent=given").get_data(as_text=True)
+    assert "1 candidate" in narrow and f'id="entry-{searchable["garcia"]}"' in narrow
+
+
+def test_pool_page_pages_and_queries(app, client, auth, searchable, monkeypatch):
+    """A fixed number of statements (no query per result), and the pages of the window."""
+    from sqlalchemy import event
+
+    auth.login("recruiter")
+    monkeypatch.setattr(pool_services, "PER_PAGE", 2)
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        first = client.get("/pool/?q=kubernetes+OR+figma&skills=&sort=newest")
+        page = client.get("/pool/?sort=newest&page=2").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert first.status_code == 200
+    # user, window, page rows, snippets, skills and families for the suggestions
+    assert len(statements) <= 2 * 7
+    assert "Page 2 of 2" in page
+    assert re.findall(r'id="entry-(\d+)"', page) == [str(searchable["garcia"])]
+
+
 def test_managers_see_consented_entries_and_their_own(client, auth, searchable):
     auth.login("other_manager")
     page = client.get("/pool/").get_data(as_text=True)
@@ -659,6 +695,14 @@ def test_search_and_matches_on_postgres(postgres_url):
     with app.test_request_context():
         assert search(PoolFilters(text="migration kubernetes")) == [garcia]
         assert search(PoolFilters(text="typography", skills=["kubernetes"])) == []
+        # The pool page's search (the newest window, plain rows) on PostgreSQL too.
+        from recruiter.pool.services import find_in_pool
+
+        found = find_in_pool(PoolFilters(text="migration", skills=["kubernetes"]), lambda q: q)
+        assert [row.id for row in found.items] == [garcia] and found.items[0].skills
+        for sort in ("relevance", "rating", "due", "newest"):
+            found = find_in_pool(PoolFilters(sort=sort), lambda q: q)
+            assert found.total == 2 and not found.more, sort
         entries = list(db.session.scalars(search_pool(PoolFilters(text="migrating"))))
         assert [e.id for e in entries] == [garcia]  # English stemming
         [reasons] = why_matched(entries, PoolFilters(text="migrating")).values()

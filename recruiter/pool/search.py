@@ -8,9 +8,21 @@ by the migration for each dialect; they are not in the models, so autogenerate s
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import Float, Integer, Subquery, Text, func, literal_column, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    Subquery,
+    Text,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
 
 from ..extensions import db
 from ..models import SilverMedalist
@@ -67,6 +79,32 @@ def text_matches(query: str, any_word: bool = False) -> Subquery | None:
     return statement.columns(id=Integer, score=Float).subquery("text_match")
 
 
+def text_query(query: str, any_word: bool = False) -> str:
+    """The engine's query text for ``query`` (the value of text_subquery's parameter)."""
+    return pg_query(query, any_word) if is_postgres() else fts5_query(query, any_word)
+
+
+@cache
+def text_subquery(postgres: bool) -> Subquery:
+    """text_matches with the query text a parameter, ``text_query``, given when executed:
+    built once per engine kind, for statements that are built once too."""
+    query = bindparam("text_query", type_=String)
+    if postgres:
+        vector = func.to_tsvector(PG_CONFIG, SilverMedalist.search_document)
+        tsquery = func.websearch_to_tsquery(PG_CONFIG, query)
+        return (
+            select(SilverMedalist.id.label("id"), func.ts_rank(vector, tsquery).label("score"))
+            .where(vector.op("@@")(tsquery))
+            .subquery("text_match")
+        )
+    statement = text(
+        # FTS_TABLE is a constant; the user's words are a bound parameter.
+        f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"  # noqa: S608  # nosec B608
+        f" WHERE {FTS_TABLE} MATCH :text_query"
+    ).bindparams(query)
+    return statement.columns(id=Integer, score=Float).subquery("text_match")
+
+
 def snippets(query: str, ids: list[int], any_word: bool = False) -> dict[int, Markup]:
     """For each entry id, the matching words in context, with the matches marked."""
     if not words(query) or not ids:
@@ -84,11 +122,14 @@ def snippets(query: str, ids: list[int], any_word: bool = False) -> dict[int, Ma
         )
     else:
         placeholders = ", ".join(str(int(i)) for i in ids)
+        # FTS5 runs the whole query again for each value of "rowid IN (...)": read the
+        # range of rowids once instead, and pick the ids out of it ("+" keeps the IN a filter).
         statement = text(
-            # Constants and "?" placeholders only; the query words are bound.
+            # Constants and integers only; the query words and bounds are bound.
             f"SELECT rowid, snippet({FTS_TABLE}, 0, '{START}', '{STOP}', '…', 12)"  # noqa: S608  # nosec B608
-            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND rowid IN ({placeholders})"
-        ).bindparams(q=fts5_query(query, any_word))
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"
+            f" AND rowid >= :low AND rowid <= :high AND +rowid IN ({placeholders})"
+        ).bindparams(q=fts5_query(query, any_word), low=min(ids), high=max(ids))
         rows = db.session.execute(statement.columns(rowid=Integer, snippet=Text))
     return {entry_id: mark(snippet) for entry_id, snippet in rows if snippet and START in snippet}
 

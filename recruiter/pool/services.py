@@ -7,13 +7,29 @@ Public API for other features (referrals, the rejection form):
 from __future__ import annotations
 
 import calendar
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from operator import itemgetter
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import (
+    Float,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..audit.services import record_event
@@ -34,12 +50,21 @@ from ..models import (
     StageChange,
     Touch,
     User,
+    UTCDateTime,
     silver_medalist_skill,
     utcnow,
 )
 from ..outbox.services import cancel_queued_for, queue_email
 from ..privacy.registry import register_privacy_hook
-from .search import forget_erased_text, snippets, text_matches
+from .search import (
+    forget_erased_text,
+    is_postgres,
+    snippets,
+    text_matches,
+    text_query,
+    text_subquery,
+)
+from .search import words as search_words
 
 # Stages in the order a candidate reaches them; interview or later may be pooled.
 STAGE_ORDER = [Stage.APPLIED, Stage.SCREEN, Stage.INTERVIEW, Stage.FINAL, Stage.OFFER, Stage.HIRED]
@@ -97,9 +122,20 @@ def skill_vocabulary() -> list[str]:
 
 
 def role_families() -> list[str]:
-    """Role families used so far, for suggestions."""
-    query = select(SilverMedalist.role_family).where(SilverMedalist.role_family != "").distinct()
-    return sorted(db.session.scalars(query))
+    """Role families used so far, for suggestions, in order."""
+    return list(db.session.scalars(role_families_query()))
+
+
+@cache
+def role_families_query() -> Select:
+    """One index seek per family (``ix_silver_medalist_family_consent_rating``): the next
+    family after the last one found, so the cost is the number of families, not of entries.
+    (DISTINCT reads every entry on PostgreSQL, and on SQLite without statistics.)"""
+    family = SilverMedalist.role_family
+    found = select(func.min(family)).where(family > "").cte("family", recursive=True)
+    following = select(func.min(family)).where(family > found.c[0]).scalar_subquery()
+    found = found.union_all(select(following).where(found.c[0].is_not(None)))
+    return select(found.c[0]).where(found.c[0].is_not(None))
 
 
 def skills_named(names: list[str]) -> list[Skill]:
@@ -175,9 +211,15 @@ def is_referable(entry: SilverMedalist, now: datetime | None = None) -> bool:
 
 def contactable_pool(query: Select) -> Select:
     """Narrow a query over SilverMedalist to consent given, current and contactable."""
-    return query.join(SilverMedalist.candidate).where(
+    return query.join(SilverMedalist.candidate).where(*contactable_clauses())
+
+
+def contactable_clauses(now=None) -> tuple:
+    """contactable_pool's conditions, for a query that joins the candidate itself (``now``:
+    a bind parameter, for a statement built once)."""
+    return (
         SilverMedalist.consent_state == ConsentState.GIVEN,
-        SilverMedalist.consent_expires_at > utcnow(),
+        SilverMedalist.consent_expires_at > (utcnow() if now is None else now),
         Candidate.do_not_contact_at.is_(None),
         Candidate.email_bouncing_at.is_(None),
         Candidate.erased_at.is_(None),
@@ -570,37 +612,46 @@ def known(enum_class, value: str):
         return None
 
 
+def filter_clauses(filters: PoolFilters, consent_state=SilverMedalist.consent_state) -> list:
+    """The WHERE clauses of the filters other than the words (which need the text index)."""
+    consent = known(ConsentState, filters.consent)
+    seniority = known(Seniority, filters.seniority)
+    if consent:
+        clauses = [consent_state == consent]
+    else:
+        clauses = [consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])]
+    link = silver_medalist_skill.c
+    for name in filters.skills:
+        skill_id = select(Skill.id).where(Skill.name == normalise_skill(name)).scalar_subquery()
+        clauses.append(
+            exists().where(link.silver_medalist_id == SilverMedalist.id, link.skill_id == skill_id)
+        )
+    if filters.role_family:
+        clauses.append(SilverMedalist.role_family == filters.role_family.lower().strip())
+    if seniority:
+        clauses.append(SilverMedalist.seniority == seniority)
+    if filters.location:
+        pattern = f"%{filters.location.strip()}%"
+        clauses.append(
+            or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
+        )
+    if filters.min_rating:
+        clauses.append(SilverMedalist.rating >= filters.min_rating)
+    if filters.due:
+        clauses.append(SilverMedalist.next_touch_due <= utcnow())
+    return clauses
+
+
 def search_pool(filters: PoolFilters) -> Select:
-    """A query over SilverMedalist for the filters, sorted; entries that left the pool
-    are shown only when their consent state is asked for."""
+    """A query over SilverMedalist for the filters, sorted, over the whole pool; entries that
+    left the pool are shown only when their consent state is asked for. (The pool page uses
+    ``find_in_pool``, which looks at the newest SEARCH_WINDOW matches only.)"""
     query = (
         select(SilverMedalist)
         .join(SilverMedalist.candidate)
         .options(selectinload(SilverMedalist.skills))
+        .where(*filter_clauses(filters))
     )
-    consent = known(ConsentState, filters.consent)
-    seniority = known(Seniority, filters.seniority)
-    if consent:
-        query = query.where(SilverMedalist.consent_state == consent)
-    else:
-        query = query.where(
-            SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])
-        )
-    for name in filters.skills:
-        query = query.where(SilverMedalist.skills.any(Skill.name == normalise_skill(name)))
-    if filters.role_family:
-        query = query.where(SilverMedalist.role_family == filters.role_family.lower().strip())
-    if seniority:
-        query = query.where(SilverMedalist.seniority == seniority)
-    if filters.location:
-        pattern = f"%{filters.location.strip()}%"
-        query = query.where(
-            or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
-        )
-    if filters.min_rating:
-        query = query.where(SilverMedalist.rating >= filters.min_rating)
-    if filters.due:
-        query = query.where(SilverMedalist.next_touch_due <= utcnow())
     matches = text_matches(filters.text)
     if matches is not None:
         query = query.join(matches, matches.c.id == SilverMedalist.id)
@@ -614,30 +665,178 @@ def search_pool(filters: PoolFilters) -> Select:
     return query.order_by(*order, SilverMedalist.rating.desc(), SilverMedalist.id.desc())
 
 
-def consent_counts(narrow: Callable[[Select], Select]) -> dict[ConsentState, int]:
-    """How many entries (of those ``narrow`` lets through) are in each consent state."""
-    counts = dict.fromkeys(ConsentState, 0)
-    query = select(SilverMedalist.consent_state, func.count()).group_by(
-        SilverMedalist.consent_state
+#: The pool page looks at this many matching entries at most, the most recently pooled
+#: first, and sorts and counts those: ten pages of results, and a cost per search that does
+#: not grow with the pool (a big company's holds tens of thousands). When more match, the
+#: page says so and asks for narrower words or filters.
+SEARCH_WINDOW = 200
+PER_PAGE = 20
+SKILL_SEPARATOR = "\x1f"
+
+
+@dataclass(slots=True)
+class PoolRow:
+    """One search result as the page shows it: plain values, no ORM object."""
+
+    id: int
+    name: str
+    consent_state: ConsentState
+    rating: int
+    role_family: str
+    seniority: Seniority | None
+    locations: str
+    next_touch_due: datetime | None
+    opening_title: str | None
+    skills: list[str]
+
+
+@dataclass
+class PoolPage:
+    """A page of pool results, with what the pager and the side panel need."""
+
+    items: list[PoolRow]
+    total: int
+    more: bool
+    page: int
+    facets: dict[str, list[tuple[str, int]]]
+    consent_facet: list[tuple[ConsentState, int]]
+    window: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def find_in_pool(
+    filters: PoolFilters, narrow: Callable[[Select], Select], page: int = 1
+) -> PoolPage:
+    """The pool page's results: the newest SEARCH_WINDOW entries that pass the filters (and
+    ``narrow``: who may see whom), sorted as asked and counted, and one page of them loaded.
+
+    One index walk, newest first, that stops after SEARCH_WINDOW + 1 entries (through the
+    text index when there are words: its ids are the entries' ids), then one query for the
+    page's rows. Text relevance is only computed for the entries in the window.
+    """
+    entry = SilverMedalist
+    matches = text_matches(filters.text)
+    by_text = filters.sort == "relevance" and matches is not None
+    # Plain values: 200 rows through the enum and date types cost more than the query.
+    columns = [
+        entry.id,
+        entry.rating,
+        entry.role_family,
+        type_coerce(entry.seniority, String),
+        type_coerce(entry.consent_state, String),
+    ]
+    if by_text:
+        columns.append(matches.c.score)
+    elif filters.sort == "due":
+        columns.append(type_coerce(entry.next_touch_due, String))
+    elif filters.sort == "newest":
+        columns.append(type_coerce(entry.created_at, String))
+    if matches is not None:
+        query = select(*columns).select_from(matches).join(entry, entry.id == matches.c.id)
+        newest = matches.c.id.desc()
+    else:
+        query = select(*columns)
+        newest = entry.id.desc()
+    # Newest first from the table itself: without statistics SQLite would rather read the
+    # consent state's index and sort every entry in the pool (coalesce hides the index).
+    query = narrow(query.where(*filter_clauses(filters, func.coalesce(entry.consent_state, ""))))
+    rows = db.session.execute(query.order_by(newest).limit(SEARCH_WINDOW + 1)).all()
+    more = len(rows) > SEARCH_WINDOW
+    del rows[SEARCH_WINDOW:]
+
+    # Python's sort is stable: the tie-breakers first (best rated, then newest).
+    rows.sort(key=itemgetter(1, 0), reverse=True)
+    if by_text or filters.sort == "newest":
+        rows.sort(key=itemgetter(5), reverse=True)
+    elif filters.sort == "due":
+        rows.sort(key=lambda r: (r[5] is None, r[5] or ""))
+
+    total = len(rows)
+    page = min(max(1, page), max(1, -(-total // PER_PAGE)))
+    ids = [r[0] for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    seniority = tally(r[3] for r in rows)
+    return PoolPage(
+        items=pool_rows(ids),
+        total=total,
+        more=more,
+        page=page,
+        facets={
+            "Role family": [(family or "not set", n) for family, n in tally(r[2] for r in rows)],
+            "Seniority": [(Seniority(v).label if v else "not set", n) for v, n in seniority],
+        },
+        consent_facet=[(ConsentState(v), n) for v, n in tally(r[4] for r in rows)],
+        window=SEARCH_WINDOW,
+        per_page=PER_PAGE,
     )
-    for state, count in db.session.execute(narrow(query)):
-        counts[state] = count
-    return counts
 
 
-def facet_counts(results: Select) -> dict[str, list[tuple[str, int]]]:
-    """Within the results: how many per role family and per seniority, largest first."""
-    found = results.order_by(None).subquery()
-    facets = {}
-    for name, column in (("Role family", found.c.role_family), ("Seniority", found.c.seniority)):
-        rows = db.session.execute(
-            select(column, func.count()).group_by(column).order_by(func.count().desc())
+def tally(values) -> list[tuple]:
+    """(value, how many), most first."""
+    return Counter(values).most_common()
+
+
+def pool_rows(ids: list[int]) -> list[PoolRow]:
+    """The rows for these entry ids, in that order: one query, the skills aggregated."""
+    if not ids:
+        return []
+    found = {
+        row[0]: PoolRow(*row[:9], sorted(row[9].split(SKILL_SEPARATOR)) if row[9] else [])
+        for row in db.session.execute(pool_rows_query(), {"ids": ids})
+    }
+    return [found[i] for i in ids if i in found]
+
+
+@cache
+def pool_rows_query() -> Select:
+    """Built once (a statement, not data): building it cost more than running it."""
+    link = silver_medalist_skill.c
+    skills = (
+        select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
+        .select_from(silver_medalist_skill)
+        .join(Skill, Skill.id == link.skill_id)
+        .where(link.silver_medalist_id == SilverMedalist.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            SilverMedalist.id,
+            Candidate.name,
+            SilverMedalist.consent_state,
+            SilverMedalist.rating,
+            SilverMedalist.role_family,
+            SilverMedalist.seniority,
+            SilverMedalist.locations,
+            SilverMedalist.next_touch_due,
+            Opening.title,
+            skills,
         )
-        facets[name] = [(getattr(value, "label", value) or "not set", n) for value, n in rows]
-    return facets
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .outerjoin(Opening, Opening.id == SilverMedalist.opening_id)
+        .where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
+    )
 
 
-def why_matched(entries: list[SilverMedalist], filters: PoolFilters) -> dict[int, list]:
+def why_matched(entries: list[SilverMedalist | PoolRow], filters: PoolFilters) -> dict[int, list]:
     """For each entry, the reasons it is in the results, in plain words (and a text snippet)."""
     found = snippets(filters.text, [e.id for e in entries])
     reasons: dict[int, list] = {}
@@ -667,7 +866,8 @@ def why_matched(entries: list[SilverMedalist], filters: PoolFilters) -> dict[int
 
 @dataclass
 class Match:
-    entry: SilverMedalist
+    # The entry (score_entry), or its plain row with the candidate's name (the matches).
+    entry: SilverMedalist | MatchRow
     score: float
     reasons: list = field(default_factory=list)
 
@@ -685,10 +885,12 @@ def opening_words(opening: Opening) -> set[str]:
     return {w.lower() for w in (opening.title + " " + opening.team).replace("/", " ").split()}
 
 
-#: Above this many entries in the pool the matches are scored on a short list (see below).
+#: Up to this many consented entries the matches score every referable entry; above it, a
+#: short list (see below).
 MATCH_FULL_SCAN_UP_TO = 200
-#: How many entries each source of the short list may contribute.
-MATCH_SHORT_LIST = 60
+#: How many entries each source of the short list may give: each skill named in the title,
+#: each matching role family, and the text of the title.
+MATCH_SHORT_LIST = 30
 
 
 def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
@@ -696,101 +898,240 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     the title or team, 2 for the role family, 1 for seniority, 1 for location, up to 2 for
     text relevance of the title, and the rating as a tie-breaker.
 
-    A small pool is scored entry by entry. A big one (a large company's pool holds tens of
-    thousands) is first narrowed in SQL to a short list: the entries with the most skills
-    named in the title, those of a matching role family, and the best full-text matches,
-    each best rated first and a few hundred at most; only those are loaded and scored.
-    Whoever is left out has no skill, family or strong text match, so at most the seniority
-    and location points, and would not make the top five of a big pool.
+    The pool (a large company's holds tens of thousands) is first narrowed in SQL to a short
+    list, each source an index walk that stops after MATCH_SHORT_LIST referable entries, so
+    the cost does not grow with the pool: per skill named in the title the most recently
+    pooled with it; per fitting role family its best rated; the most recent entries whose
+    text mentions the title with a title skill or fitting family, and as many who would also
+    earn the seniority and location points (with no skill or family to go by, those whose
+    text mentions the title). Text relevance is scored among those. Left out are older
+    entries like the ones found, so the top five may be more recent than a full scan's, with
+    the same scores. Only the short list's plain columns are scored, and the top five loaded.
+    When fewer than five score and the pool is small (MATCH_FULL_SCAN_UP_TO consented
+    entries at most), every referable entry is scored instead.
     """
     words = opening_words(opening)
-    query = contactable_pool(
-        select(SilverMedalist).options(
-            selectinload(SilverMedalist.skills), contains_eager(SilverMedalist.candidate)
-        )
-    )
-    query = query.where(
-        ~SilverMedalist.candidate_id.in_(
-            select(Application.candidate_id).where(Application.opening_id == opening.id)
-        )
-    )
-    text_scores = text_relevance(opening)
-    pool_size = db.session.scalar(
-        select(func.count())
-        .select_from(SilverMedalist)
-        .where(SilverMedalist.consent_state == ConsentState.GIVEN)
-    )
-    if pool_size > MATCH_FULL_SCAN_UP_TO:
-        ids = short_list(words, text_scores, opening.location.strip().lower())
-        query = query.where(SilverMedalist.id.in_(ids))
-    found: list[Match] = []
-    for entry in db.session.scalars(query):
-        match = score_entry(entry, opening, words, text_scores)
-        if match.reasons:
-            found.append(match)
+    skill_ids = title_skills(words)
+    families = [family for family in role_families() if fits_family(family, words)]
+    ids, text_scores = short_list(opening, words, skill_ids, families)
+    found = score_rows(match_rows(opening, ids), opening, words, text_scores) if ids else []
+    if len(found) < limit:
+        # Perhaps a small pool: then everyone is scored (seniority or location alone may be
+        # a match). One more than MATCH_FULL_SCAN_UP_TO rows tells a big pool.
+        everyone = match_rows(opening, None, MATCH_FULL_SCAN_UP_TO + 1)
+        if len(everyone) <= MATCH_FULL_SCAN_UP_TO:
+            found = score_rows(everyone, opening, words, text_scores)
     found.sort(key=lambda m: (m.score, m.entry.rating), reverse=True)
     return found[:limit]
 
 
-def title_skills(words: set[str]) -> list[int]:
-    """Ids of the vocabulary's skills that score_entry counts as named in the title."""
-    title = " ".join(sorted(words))
+def score_rows(
+    rows: list[MatchRow], opening: Opening, words: set[str], text_scores: dict[int, float]
+) -> list[Match]:
+    """The rows that score at all, scored."""
+    scored = (score_row(row, opening, words, text_scores) for row in rows)
+    return [match for match in scored if match.reasons]
+
+
+@dataclass(slots=True)
+class MatchRow:
+    """What scoring needs of an entry, without loading the entry."""
+
+    id: int
+    rating: int
+    role_family: str
+    seniority: Seniority | None
+    locations: str
+    skills: list[str]
+    name: str = ""
+
+
+def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None) -> list[MatchRow]:
+    """The referable entries (of ``ids``, or all of them up to ``limit``), minus the
+    opening's own applicants, as plain rows with their skills and the candidate's name."""
+    params = {"now": utcnow(), "opening_id": opening.id}
+    if ids is not None:
+        params["ids"] = list(ids)
+    else:
+        params["limit"] = limit or MATCH_FULL_SCAN_UP_TO + 1
     return [
-        skill_id
-        for skill_id, name in db.session.execute(select(Skill.id, Skill.name))
-        if name in words or f" {name} " in f" {title} "
+        MatchRow(*row[:5], row[5].split(SKILL_SEPARATOR) if row[5] else [], row[6])
+        for row in db.session.execute(match_rows_query(ids is not None), params)
     ]
 
 
-def family_matches(words: set[str]):
-    """SQL for score_entry's role-family rule: a word starts with the family's first five
-    letters, or the family starts with the word's."""
-    family = SilverMedalist.role_family
-    tests = []
-    for word in words:
-        prefixes = [word[:k] for k in range(1, min(5, len(word)) + 1)]
-        tests.append(func.substr(family, 1, 5).in_(prefixes))
-        tests.append(func.substr(family, 1, len(word[:5])) == word[:5])
-    return and_(family != "", or_(*tests))
+@cache
+def match_rows_query(by_id: bool) -> Select:
+    """match_rows' statement, built once; every value is a parameter."""
+    link = silver_medalist_skill.c
+    skills = (
+        select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
+        .select_from(silver_medalist_skill)
+        .join(Skill, Skill.id == link.skill_id)
+        .where(link.silver_medalist_id == SilverMedalist.id)
+        .scalar_subquery()
+    )
+    applicants = select(Application.candidate_id).where(
+        Application.opening_id == bindparam("opening_id")
+    )
+    query = (
+        select(
+            SilverMedalist.id,
+            SilverMedalist.rating,
+            SilverMedalist.role_family,
+            SilverMedalist.seniority,
+            SilverMedalist.locations,
+            skills,
+            Candidate.name,
+        )
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .where(
+            *contactable_clauses(bindparam("now", type_=UTCDateTime)),
+            ~SilverMedalist.candidate_id.in_(applicants),
+        )
+    )
+    if by_id:
+        return query.where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
+    return query.limit(bindparam("limit"))
 
 
-def short_list(words: set[str], text_scores: dict[int, float], place: str) -> list[int]:
-    """Entry ids worth scoring for an opening in a big pool (a few hundred at most): from each
-    source, those who would also score the location point first, then the best rated."""
-    ids: set[int] = set()
-    referable = contactable_pool(select(SilverMedalist.id))
-    where = func.lower(SilverMedalist.locations)
-    tests = [func.instr(where, "remote") > 0]
-    if place:
-        tests.append(func.instr(where, place) > 0)
-    location_first = case((or_(*tests), 1), else_=0).desc()
-    skill_ids = title_skills(words)
-    if skill_ids:
+def title_skills(words: set[str]) -> list[int]:
+    """Ids of the skills that score_entry counts as named in the title: a word, or words
+    that follow each other in the sorted title (looked up by name, whatever the vocabulary)."""
+    ordered = sorted(words)
+    names = [
+        " ".join(ordered[start:end])
+        for start in range(len(ordered))
+        for end in range(start + 1, len(ordered) + 1)
+    ]
+    if not names:
+        return []
+    return list(db.session.scalars(skills_named_query(), {"names": names}))
+
+
+@cache
+def skills_named_query() -> Select:
+    return select(Skill.id).where(Skill.name.in_(bindparam("names", expanding=True)))
+
+
+def fits_family(family: str, words: set[str]) -> bool:
+    """score_entry's role-family rule: a word starts with the family's first five letters,
+    or the family starts with the word's."""
+    return bool(family) and any(w.startswith(family[:5]) or family.startswith(w[:5]) for w in words)
+
+
+def short_list(
+    opening: Opening, words: set[str], skill_ids: list[int], families: list[str]
+) -> tuple[set[int], dict[int, float]]:
+    """Entry ids worth scoring for an opening, and the text relevance (0..2) of those whose
+    text mentions the title or team, scaled to the best of them; one statement.
+
+    Each source is an index walk stopped at MATCH_SHORT_LIST referable entries: per skill
+    named in the title the most recently pooled with it; per fitting role family the best
+    rated; the most recent whose text mentions the title with a title skill or fitting
+    family, and as many who would also earn the seniority and location points (with no
+    skill or family to go by: the most recent whose text mentions the title). Each text
+    walk is one pass of the text index.
+    """
+    title = f"{opening.title} {opening.team}"
+    levels = [level for level, said in SENIORITY_WORDS.items() if words & set(said)]
+    place = opening.location.strip().lower()
+    has_text = bool(search_words(title))
+    if not (has_text or skill_ids or families):
+        return set(), {}
+    statement = short_list_query(
+        is_postgres(), len(skill_ids), len(families), has_text, bool(levels), bool(place)
+    )
+    params = {
+        "now": utcnow(),
+        "limit": MATCH_SHORT_LIST,
+        "skill_ids": skill_ids,
+        "families": families,
+        "levels": levels,
+        "place": "%" + place.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%",
+        **{f"skill_{i}": skill_id for i, skill_id in enumerate(skill_ids)},
+        **{f"family_{i}": family for i, family in enumerate(families)},
+    }
+    if has_text:
+        params["text_query"] = text_query(title, any_word=True)
+    rows = db.session.execute(statement, params).all()
+    best = max((score for _, score in rows if score is not None), default=0) or 1
+    scores = {entry_id: 2 * score / best for entry_id, score in rows if score is not None}
+    return {entry_id for entry_id, _ in rows}, scores
+
+
+@cache
+def short_list_query(
+    postgres: bool, skills: int, families: int, has_text: bool, levels: bool, place: bool
+) -> Select:
+    """short_list's statement for this shape, built once; every value is a parameter."""
+    walks = []
+    link = silver_medalist_skill.c
+    no_score = cast(null(), Float)
+    now = bindparam("now", type_=UTCDateTime)
+    if has_text:
+        walks += text_walks(text_subquery(postgres), now, skills, families, levels, place)
+    for i in range(skills):
+        walks.append(
+            select(SilverMedalist.id, no_score)
+            .join(silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id)
+            .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+            .where(*contactable_clauses(now), link.skill_id == bindparam(f"skill_{i}"))
+            .order_by(link.silver_medalist_id.desc())
+        )
+    for i in range(families):
+        walks.append(
+            select(SilverMedalist.id, no_score)
+            .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+            .where(
+                *contactable_clauses(now), SilverMedalist.role_family == bindparam(f"family_{i}")
+            )
+            .order_by(SilverMedalist.rating.desc())
+        )
+    return union_of([walk.limit(bindparam("limit")) for walk in walks])
+
+
+def union_of(walks: list[Select]) -> Select:
+    """The rows of each (ordered, limited) walk, one after the other, in one statement."""
+    parts = [select(*walk.subquery().c) for walk in walks]
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def text_walks(matches, now, skills: int, families: int, levels: bool, place: bool) -> list[Select]:
+    """The text sources of the short list (see short_list), newest first."""
+    fits = []
+    if families:
+        fits.append(SilverMedalist.role_family.in_(bindparam("families", expanding=True)))
+    if skills:
         link = silver_medalist_skill.c
-        ids.update(
-            db.session.scalars(
-                referable.join(silver_medalist_skill, link.silver_medalist_id == SilverMedalist.id)
-                .where(link.skill_id.in_(skill_ids))
-                .group_by(SilverMedalist.id)
-                .order_by(func.count().desc(), location_first, SilverMedalist.rating.desc())
-                .limit(MATCH_SHORT_LIST)
+        fits.append(
+            exists().where(
+                link.silver_medalist_id == SilverMedalist.id,
+                link.skill_id.in_(bindparam("skill_ids", expanding=True)),
             )
         )
-    if words:
-        ids.update(
-            db.session.scalars(
-                referable.where(family_matches(words))
-                .order_by(location_first, SilverMedalist.rating.desc())
-                .limit(MATCH_SHORT_LIST)
-            )
-        )
-    best_text = sorted(text_scores, key=text_scores.__getitem__, reverse=True)
-    ids.update(best_text[:MATCH_SHORT_LIST])
-    return sorted(ids)
+    if not fits:
+        return [select(matches.c.id, matches.c.score).order_by(matches.c.id.desc())]
+    fitting = (
+        select(matches.c.id, matches.c.score)
+        .select_from(matches)
+        .join(SilverMedalist, SilverMedalist.id == matches.c.id)
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .where(*contactable_clauses(now), or_(*fits))
+        .order_by(matches.c.id.desc())
+    )
+    also = []
+    if levels:
+        also.append(SilverMedalist.seniority.in_(bindparam("levels", expanding=True)))
+    if place:
+        where = func.lower(SilverMedalist.locations)
+        also.append(or_(where.like(bindparam("place"), escape="/"), where.contains("remote")))
+    return [fitting, fitting.where(*also)] if also else [fitting]
 
 
 def text_relevance(opening: Opening) -> dict[int, float]:
-    """Full-text relevance of each entry to the opening's title and team, scaled to 0..2."""
+    """Full-text relevance of each entry to the opening's title and team, scaled to 0..2
+    (every entry that matches: for scoring one entry against a few openings)."""
     matches = text_matches(f"{opening.title} {opening.team}", any_word=True)
     if matches is None:
         return {}
@@ -803,25 +1144,42 @@ def score_entry(
     entry: SilverMedalist, opening: Opening, words: set[str], text_scores: dict[int, float]
 ) -> Match:
     """Score one entry against the opening, keeping a reason for every point."""
-    match = Match(entry=entry, score=0.0)
+    row = MatchRow(
+        entry.id,
+        entry.rating,
+        entry.role_family,
+        entry.seniority,
+        entry.locations,
+        [s.name for s in entry.skills],
+    )
+    match = score_row(row, opening, words, text_scores)
+    match.entry = entry
+    return match
+
+
+def score_row(
+    row: MatchRow, opening: Opening, words: set[str], text_scores: dict[int, float]
+) -> Match:
+    """score_entry on a plain row (the match's entry is the row)."""
+    match = Match(entry=row, score=0.0)
     title = " ".join(sorted(words))
-    skills = [s.name for s in entry.skills if s.name in words or f" {s.name} " in f" {title} "]
+    skills = sorted(s for s in row.skills if s in words or f" {s} " in f" {title} ")
     if skills:
         match.score += 3 * len(skills)
         match.reasons.append("skills in the title: " + ", ".join(skills))
-    family = entry.role_family
-    if family and any(w.startswith(family[:5]) or family.startswith(w[:5]) for w in words):
+    family = row.role_family
+    if fits_family(family, words):
         match.score += 2
         match.reasons.append(f"role family: {family}")
-    if entry.seniority and words & set(SENIORITY_WORDS[entry.seniority]):
+    if row.seniority and words & set(SENIORITY_WORDS[row.seniority]):
         match.score += 1
-        match.reasons.append(f"seniority: {entry.seniority.label}")
+        match.reasons.append(f"seniority: {row.seniority.label}")
     place = opening.location.strip().lower()
-    if place and (place in entry.locations.lower() or "remote" in entry.locations.lower()):
+    if place and (place in row.locations.lower() or "remote" in row.locations.lower()):
         match.score += 1
-        match.reasons.append(f"would work in: {entry.locations}")
-    if entry.id in text_scores:
-        match.score += text_scores[entry.id]
+        match.reasons.append(f"would work in: {row.locations}")
+    if row.id in text_scores:
+        match.score += text_scores[row.id]
         match.reasons.append("strengths or notes mention the role")
     return match
 
@@ -844,18 +1202,18 @@ def finalists_to_suggest(opening: Opening, pooled: set[int]) -> list[Application
     """When the opening is filled: its finalists who were not hired and are not pooled."""
     if opening.status != OpeningStatus.FILLED:
         return []
-    # Anyone who reached final had a stage change into final or offer: ask the history once.
-    reached = (
-        select(StageChange.application_id)
-        .where(StageChange.to_stage.in_(FINALIST_STAGES))
-        .scalar_subquery()
+    # Anyone who reached final had a stage change into final or offer: ask each application's
+    # history (its index), not every stage change ever made (seconds at a million).
+    reached = exists().where(
+        StageChange.application_id == Application.id,
+        StageChange.to_stage.in_(FINALIST_STAGES),
     )
     finalists = db.session.scalars(
         select(Application)
         .where(
             Application.opening_id == opening.id,
             Application.stage != Stage.HIRED,
-            or_(Application.stage.in_(FINALIST_STAGES), Application.id.in_(reached)),
+            or_(Application.stage.in_(FINALIST_STAGES), reached),
         )
         .options(selectinload(Application.candidate), selectinload(Application.stage_changes))
     )

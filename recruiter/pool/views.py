@@ -18,10 +18,9 @@ from .services import (
     PoolError,
     PoolFilters,
     check_in_draft,
-    consent_counts,
     due_follow_ups,
     entry_for_candidate,
-    facet_counts,
+    find_in_pool,
     hire_fell_through,
     is_referable,
     log_touch,
@@ -29,7 +28,6 @@ from .services import (
     own_silver_medalists,
     reengagement_draft,
     role_families,
-    search_pool,
     send_check_in,
     send_reengagement,
     skill_vocabulary,
@@ -64,8 +62,7 @@ def index():
         due=bool(form.due.data),
         sort=form.sort.data or "relevance",
     )
-    query = visible_pool_entries(search_pool(filters))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=20)
+    page = find_in_pool(filters, visible_pool_entries, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "pool/index.html",
@@ -73,8 +70,6 @@ def index():
         page=page,
         args=args,
         reasons=why_matched(page.items, filters),
-        counts=consent_counts(visible_pool_entries),
-        facets=facet_counts(query),
         skills=skill_vocabulary(),
         families=role_families(),
     )

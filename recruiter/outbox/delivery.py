@@ -99,36 +99,52 @@ class Claim:
     done: bool = False
 
 
-def claimable(now: datetime, due_before: datetime | None = None) -> list:
-    """The two kinds of claimable message, each a condition one index walk answers.
-
-    First those whose worker's lease ran out (it died or lost them: they are overdue), then
-    the queued ones that are due, oldest first. Each is read in the order of the index on
-    (status, send_after) and stops at the limit, instead of collecting every due message and
-    sorting them, which grows with the backlog.
-    """
-    return [
-        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.lease_until < now),
-        and_(
-            OutboxMessage.status == MessageStatus.QUEUED,
-            OutboxMessage.send_after <= min(now, due_before or now),
-        ),
-    ]
-
-
 def lease_length() -> timedelta:
     return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-CLAIM_COLUMNS = (
-    OutboxMessage.id,
-    OutboxMessage.recipient,
-    OutboxMessage.subject,
-    OutboxMessage.text_body,
-    OutboxMessage.html_body,
-    OutboxMessage.message_id_header,
-    OutboxMessage.candidate_id,
-    OutboxMessage.attempts,
+def claim_query(condition):
+    return (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.text_body,
+            OutboxMessage.html_body,
+            OutboxMessage.message_id_header,
+            OutboxMessage.candidate_id,
+            OutboxMessage.attempts,
+        )
+        .where(condition)
+        .order_by(OutboxMessage.send_after, OutboxMessage.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+
+
+# The two kinds of claimable message, each a condition one index walk answers: first those
+# whose worker's lease ran out (it died or lost them: they are overdue), then the queued
+# ones that are due, oldest first. Each is read in the order of the index on (status,
+# send_after) and stops at the limit, instead of collecting every due message and sorting
+# them, which grows with the backlog.
+CLAIMABLE = (
+    claim_query(
+        and_(
+            OutboxMessage.status == MessageStatus.SENDING,
+            OutboxMessage.lease_until < bindparam("now"),
+        )
+    ),
+    claim_query(
+        and_(
+            OutboxMessage.status == MessageStatus.QUEUED,
+            OutboxMessage.send_after <= bindparam("due"),
+        )
+    ),
+)
+CLAIM = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=MessageStatus.SENDING, lease_until=bindparam("lease"))
 )
 
 
@@ -141,23 +157,15 @@ def claim_due_messages(limit: int, due_before: datetime | None = None) -> list[C
     due later (a retry put back this run).
     """
     now = utcnow()
+    due = min(now, due_before or now)
     rows = []
-    for condition in claimable(now, due_before):
+    for query in CLAIMABLE:
         if len(rows) < limit:
-            rows += db.session.execute(
-                select(*CLAIM_COLUMNS)
-                .where(condition)
-                .order_by(OutboxMessage.send_after, OutboxMessage.id)
-                .limit(limit - len(rows))
-                .with_for_update(skip_locked=True)
-            ).all()
+            params = {"now": now, "due": due, "limit": limit - len(rows)}
+            rows += db.session.execute(query, params).all()
     lease = now + lease_length()
     if rows:
-        db.session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_([row.id for row in rows]))
-            .values(status=MessageStatus.SENDING, lease_until=lease)
-        )
+        db.session.execute(CLAIM, {"ids": [row.id for row in rows], "lease": lease})
     db.session.commit()
     return [Claim(*row, lease_until=lease) for row in rows]
 

@@ -9,9 +9,10 @@ The guarantees, and where each comes from:
   the lease and counts the attempt of each message of the group that this worker still
   holds; only those are sent. A worker that died leaves its messages to be claimed again
   once the lease has run out; one that was merely slow finds it has lost them, and sends
-  nothing. Groups start at one message after each claim and grow fourfold up to
-  ``MAX_UNRECORDED`` while the server accepts mail, so a worker that hangs or dies early
-  in a batch has counted an attempt for only the message it was on.
+  nothing. The first group after each claim, and after any failure, is one message;
+  once the server has taken it, groups are ``MAX_UNRECORDED`` messages. So a worker that
+  hangs on a silent server, or dies there, has counted an attempt for only the message it
+  was on.
 - Outcomes are written only while the worker still holds the lease. Sent messages are
   recorded at the next group, and at least every ``RECORD_SECONDS`` (which also renews the
   lease of the group's unsent messages, so every send starts within ``RECORD_SECONDS`` of
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__
 # Sent messages not yet recorded: at most one group of this many, and at most this long.
 MAX_UNRECORDED = 32
-GROWTH = 4  # groups of 1, 4, 16, 32, 32 ... messages after each claim
 RECORD_SECONDS = 0.5
 
 
@@ -162,10 +162,10 @@ def claim_due_messages(limit: int, due_before: datetime | None = None) -> list[C
     for query in CLAIMABLE:
         if len(rows) < limit:
             params = {"now": now, "due": due, "limit": limit - len(rows)}
-            rows += db.session.execute(query, params).all()
+            rows += db.session.connection().execute(query, params).all()
     lease = now + lease_length()
     if rows:
-        db.session.execute(CLAIM, {"ids": [row.id for row in rows], "lease": lease})
+        db.session.connection().execute(CLAIM, {"ids": [row.id for row in rows], "lease": lease})
     db.session.commit()
     return [Claim(*row, lease_until=lease) for row in rows]
 
@@ -210,7 +210,8 @@ def update_held(claims: Iterable[Claim], statement, **params) -> set[int]:
     by_lease = sorted(claims, key=lambda claim: claim.lease_until)
     for lease, group in groupby(by_lease, key=lambda claim: claim.lease_until):
         ids = [claim.id for claim in group]
-        result = db.session.execute(statement, {"ids": ids, "lease": lease, **params})
+        # Core statements on the session's connection: no ORM work to do for them.
+        result = db.session.connection().execute(statement, {"ids": ids, "lease": lease, **params})
         written.update(result.scalars())
     return written
 
@@ -502,7 +503,7 @@ def deliver_claimed(
                 continue
             if not claim.started:  # the group before is over: record it, start the next
                 record(starting=[c for c in claims[index : index + group_size] if not c.done])
-                group_size = min(group_size * GROWTH, MAX_UNRECORDED)
+                group_size = MAX_UNRECORDED  # the server takes mail: count ahead
             elif time.monotonic() - recorded_at >= RECORD_SECONDS:
                 record([c for c in claims[index:] if c.started and not c.done])
             if claim.done:

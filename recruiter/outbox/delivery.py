@@ -282,12 +282,6 @@ def finish(claim: Claim, **values) -> bool:
     return False
 
 
-def release(claim: Claim) -> None:
-    """Put an untried message back, due at once, for this or another worker."""
-    finish(claim, status=MessageStatus.QUEUED, tried=False)
-    db.session.commit()
-
-
 def default_sender() -> str:
     sender = current_app.extensions["mail"].default_sender
     return f"{sender[0]} <{sender[1]}>" if isinstance(sender, tuple) else sender
@@ -503,7 +497,7 @@ def deliver_claimed(
                 continue
             if not claim.started:  # the group before is over: record it, start the next
                 record(starting=[c for c in claims[index : index + group_size] if not c.done])
-                group_size = MAX_UNRECORDED  # the server takes mail: count ahead
+                group_size = MAX_UNRECORDED  # next time, unless a send fails (below)
             elif time.monotonic() - recorded_at >= RECORD_SECONDS:
                 record([c for c in claims[index:] if c.started and not c.done])
             if claim.done:

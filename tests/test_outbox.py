@@ -235,7 +235,7 @@ def test_message_parses_to_the_same_headers_and_parts(app, html):
 def test_boundaries_never_occur_in_the_parts(app, monkeypatch):
     """A body that holds the first boundary drawn makes the builder draw another."""
     drawn = iter([7, 7, 8, 9])
-    monkeypatch.setattr("recruiter.outbox.mime.secrets.randbelow", lambda _n: next(drawn))
+    monkeypatch.setattr("recruiter.outbox.mime.random.randrange", lambda _n: next(drawn))
     seven = "===============" + "7".rjust(19, "0") + "=="
     mail = OutgoingMail("h@a.example", "ada@example.com", "Hi", f"see {seven}", "<p>x</p>", "<1@a>")
     raw = parsed(mail.as_bytes())

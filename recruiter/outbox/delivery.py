@@ -9,9 +9,10 @@ The guarantees, and where each comes from:
   the lease and counts the attempt of each message of the group that this worker still
   holds; only those are sent. A worker that died leaves its messages to be claimed again
   once the lease has run out; one that was merely slow finds it has lost them, and sends
-  nothing. Groups start at one message after each claim and grow fourfold up to
-  ``MAX_UNRECORDED`` while the server accepts mail, so a worker that hangs or dies early
-  in a batch has counted an attempt for only the message it was on.
+  nothing. The first group after each claim, and after any failure, is one message;
+  once the server has taken it, groups are ``MAX_UNRECORDED`` messages. So a worker that
+  hangs on a silent server, or dies there, has counted an attempt for only the message it
+  was on.
 - Outcomes are written only while the worker still holds the lease. Sent messages are
   recorded at the next group, and at least every ``RECORD_SECONDS`` (which also renews the
   lease of the group's unsent messages, so every send starts within ``RECORD_SECONDS`` of
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__
 # Sent messages not yet recorded: at most one group of this many, and at most this long.
 MAX_UNRECORDED = 32
-GROWTH = 4  # groups of 1, 4, 16, 32, 32 ... messages after each claim
 RECORD_SECONDS = 0.5
 
 
@@ -99,36 +99,52 @@ class Claim:
     done: bool = False
 
 
-def claimable(now: datetime, due_before: datetime | None = None) -> list:
-    """The two kinds of claimable message, each a condition one index walk answers.
-
-    First those whose worker's lease ran out (it died or lost them: they are overdue), then
-    the queued ones that are due, oldest first. Each is read in the order of the index on
-    (status, send_after) and stops at the limit, instead of collecting every due message and
-    sorting them, which grows with the backlog.
-    """
-    return [
-        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.lease_until < now),
-        and_(
-            OutboxMessage.status == MessageStatus.QUEUED,
-            OutboxMessage.send_after <= min(now, due_before or now),
-        ),
-    ]
-
-
 def lease_length() -> timedelta:
     return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-CLAIM_COLUMNS = (
-    OutboxMessage.id,
-    OutboxMessage.recipient,
-    OutboxMessage.subject,
-    OutboxMessage.text_body,
-    OutboxMessage.html_body,
-    OutboxMessage.message_id_header,
-    OutboxMessage.candidate_id,
-    OutboxMessage.attempts,
+def claim_query(condition):
+    return (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.text_body,
+            OutboxMessage.html_body,
+            OutboxMessage.message_id_header,
+            OutboxMessage.candidate_id,
+            OutboxMessage.attempts,
+        )
+        .where(condition)
+        .order_by(OutboxMessage.send_after, OutboxMessage.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+
+
+# The two kinds of claimable message, each a condition one index walk answers: first those
+# whose worker's lease ran out (it died or lost them: they are overdue), then the queued
+# ones that are due, oldest first. Each is read in the order of the index on (status,
+# send_after) and stops at the limit, instead of collecting every due message and sorting
+# them, which grows with the backlog.
+CLAIMABLE = (
+    claim_query(
+        and_(
+            OutboxMessage.status == MessageStatus.SENDING,
+            OutboxMessage.lease_until < bindparam("now"),
+        )
+    ),
+    claim_query(
+        and_(
+            OutboxMessage.status == MessageStatus.QUEUED,
+            OutboxMessage.send_after <= bindparam("due"),
+        )
+    ),
+)
+CLAIM = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=MessageStatus.SENDING, lease_until=bindparam("lease"))
 )
 
 
@@ -141,23 +157,15 @@ def claim_due_messages(limit: int, due_before: datetime | None = None) -> list[C
     due later (a retry put back this run).
     """
     now = utcnow()
+    due = min(now, due_before or now)
     rows = []
-    for condition in claimable(now, due_before):
+    for query in CLAIMABLE:
         if len(rows) < limit:
-            rows += db.session.execute(
-                select(*CLAIM_COLUMNS)
-                .where(condition)
-                .order_by(OutboxMessage.send_after, OutboxMessage.id)
-                .limit(limit - len(rows))
-                .with_for_update(skip_locked=True)
-            ).all()
+            params = {"now": now, "due": due, "limit": limit - len(rows)}
+            rows += db.session.connection().execute(query, params).all()
     lease = now + lease_length()
     if rows:
-        db.session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_([row.id for row in rows]))
-            .values(status=MessageStatus.SENDING, lease_until=lease)
-        )
+        db.session.connection().execute(CLAIM, {"ids": [row.id for row in rows], "lease": lease})
     db.session.commit()
     return [Claim(*row, lease_until=lease) for row in rows]
 
@@ -202,7 +210,8 @@ def update_held(claims: Iterable[Claim], statement, **params) -> set[int]:
     by_lease = sorted(claims, key=lambda claim: claim.lease_until)
     for lease, group in groupby(by_lease, key=lambda claim: claim.lease_until):
         ids = [claim.id for claim in group]
-        result = db.session.execute(statement, {"ids": ids, "lease": lease, **params})
+        # Core statements on the session's connection: no ORM work to do for them.
+        result = db.session.connection().execute(statement, {"ids": ids, "lease": lease, **params})
         written.update(result.scalars())
     return written
 
@@ -271,12 +280,6 @@ def finish(claim: Claim, **values) -> bool:
         return True
     log.warning("outbox message %s: lease lost before the outcome was recorded", claim.id)
     return False
-
-
-def release(claim: Claim) -> None:
-    """Put an untried message back, due at once, for this or another worker."""
-    finish(claim, status=MessageStatus.QUEUED, tried=False)
-    db.session.commit()
 
 
 def default_sender() -> str:
@@ -494,7 +497,7 @@ def deliver_claimed(
                 continue
             if not claim.started:  # the group before is over: record it, start the next
                 record(starting=[c for c in claims[index : index + group_size] if not c.done])
-                group_size = min(group_size * GROWTH, MAX_UNRECORDED)
+                group_size = MAX_UNRECORDED  # next time, unless a send fails (below)
             elif time.monotonic() - recorded_at >= RECORD_SECONDS:
                 record([c for c in claims[index:] if c.started and not c.done])
             if claim.done:

@@ -15,18 +15,18 @@ calls. tests/test_outbox.py parses both and compares them.
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 import sys
+import time
 from dataclasses import dataclass, field
 from email import policy
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from functools import lru_cache
 
 from flask_mail import force_text, sanitize_address, sanitize_subject
 
-# The same line-end rule and boundary form as email.generator.
-NEWLINES = re.compile(r"\r\n|\r|\n")
+# The same boundary form as email.generator.
 BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
 # An address Flask-Mail's sanitize_address returns unchanged: ASCII, no display name,
 # nothing parseaddr or formataddr would quote or rewrite.
@@ -35,7 +35,25 @@ PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 def fold(name: str, value: str) -> bytes:
     """One header line as the SMTP policy writes it (long values folded, CRLF)."""
+    if len(name) + len(value) <= 76 and value.isascii() and value.isprintable():
+        return b"%s: %s\r\n" % (name.encode(), value.encode())  # what the policy writes
     return policy.SMTP.fold_binary(name, value)
+
+
+_date_cache: tuple[int, bytes] = (-1, b"")
+
+
+def date_header(date: float | None) -> bytes:
+    """Flask-Mail's Date (local time, to the second); the current one is made once a second."""
+    global _date_cache
+    if date is not None:
+        return fold("Date", formatdate(date, localtime=True))
+    second, line = _date_cache
+    if second != int(time.time()):
+        second = int(time.time())
+        line = fold("Date", formatdate(second, localtime=True))
+        _date_cache = (second, line)
+    return line
 
 
 @lru_cache(maxsize=512)
@@ -50,22 +68,30 @@ def from_header(sender: str) -> bytes:
 
 
 def to_header(recipient: str) -> bytes:
-    if PLAIN_ADDRESS.fullmatch(recipient):
-        return b"To: " + recipient.encode("ascii") + b"\r\n"
+    if PLAIN_ADDRESS.fullmatch(recipient):  # what sanitize_address would return
+        return fold("To", recipient)
     return fold("To", sanitize_address(recipient, "utf-8"))
+
+
+@lru_cache(maxsize=64)
+def envelope_address(sender: str) -> str:
+    """The bare address for MAIL FROM; smtplib would parse the sender for every message."""
+    return parseaddr(sender)[1] or sender
 
 
 def make_boundary(*texts: str) -> str:
     """A boundary like email.generator's, never found in the parts it separates."""
     while True:
-        boundary = "=" * 15 + f"{secrets.randbelow(sys.maxsize):0{BOUNDARY_DIGITS}d}" + "=="
+        token = random.randrange(sys.maxsize)  # noqa: S311 (as email.generator; not a secret)
+        boundary = "=" * 15 + f"{token:0{BOUNDARY_DIGITS}d}" + "=="
         if not any(boundary in text for text in texts):
             return boundary
 
 
 def text_part(text: str, subtype: str, headers: bytes = b"") -> bytes:
     """A text part in UTF-8, 8bit (7bit when ASCII); ``headers`` go after its own."""
-    body = NEWLINES.sub("\r\n", text).encode("utf-8")
+    # Every line end (CRLF, CR or LF) becomes CRLF, as email.generator's NLCRE does.
+    body = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode()
     encoding = b"7bit" if body.isascii() else b"8bit"
     return (
         b'Content-Type: text/%s; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
@@ -102,13 +128,17 @@ class OutgoingMail:
     def send_to(self) -> set[str]:
         return {self.recipient}
 
+    @property
+    def envelope_sender(self) -> str:
+        return envelope_address(self.sender)
+
     def headers(self) -> bytes:
         return b"".join(
             (
                 subject_header(self.subject) if self.subject else b"",
                 from_header(self.sender),
                 to_header(self.recipient),
-                fold("Date", formatdate(self.date, localtime=True)),
+                date_header(self.date),
                 fold("Message-ID", self.msgId),
             )
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import smtplib
+import socket
 
 from flask import current_app
 from flask_mail import Connection, Message
@@ -43,6 +45,21 @@ def check_message_headers(message: Message | OutgoingMail) -> None:
         check_header_value(f"{name} header", value)
 
 
+@functools.cache
+def default_local_hostname() -> str:
+    """What smtplib says in EHLO by default, worked out once per process.
+
+    smtplib does this for every new connection, with a resolver lookup (``getfqdn``).
+    """
+    fqdn = socket.getfqdn()
+    if "." in fqdn:
+        return fqdn
+    try:
+        return f"[{socket.gethostbyname(socket.gethostname())}]"
+    except socket.gaierror:
+        return "[127.0.0.1]"
+
+
 class SMTPConnection(Connection):
     """Flask-Mail's connection with a socket timeout, and refusals reported, not dropped.
 
@@ -61,7 +78,7 @@ class SMTPConnection(Connection):
         self.use_ssl = bool(config["MAIL_USE_SSL"])
         self.username = config.get("MAIL_USERNAME")
         self.password = config.get("MAIL_PASSWORD")
-        self.local_hostname = config.get("MAIL_LOCAL_HOSTNAME") or None
+        self.local_hostname = config.get("MAIL_LOCAL_HOSTNAME") or default_local_hostname()
         self.timeout = float(config["MAIL_TIMEOUT_SECONDS"])
         self.max_emails = int(config.get("MAIL_MAX_EMAILS") or 0)
 
@@ -111,7 +128,8 @@ class SMTPConnection(Connection):
         if self.host is None:
             self.host = self.configure_host()
         try:
-            refused = self.host.sendmail(message.sender, list(message.send_to), message.as_bytes())
+            sender = getattr(message, "envelope_sender", message.sender)
+            refused = self.host.sendmail(sender, list(message.send_to), message.as_bytes())
         except smtplib.SMTPSenderRefused as error:
             raise SMTPUnavailable(error) from error
         if refused:

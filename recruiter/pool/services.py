@@ -118,7 +118,12 @@ def split_skills(text: str) -> list[str]:
 
 def skill_vocabulary() -> list[str]:
     """Every skill name used so far, for suggestions."""
-    return list(db.session.scalars(select(Skill.name).order_by(Skill.name)))
+    return list(db.session.scalars(skill_names_query()))
+
+
+@cache
+def skill_names_query() -> Select:
+    return select(Skill.name).order_by(Skill.name)
 
 
 def role_families() -> list[str]:

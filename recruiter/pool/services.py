@@ -24,6 +24,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    not_,
     null,
     or_,
     select,
@@ -219,11 +220,12 @@ def contactable_pool(query: Select) -> Select:
     return query.join(SilverMedalist.candidate).where(*contactable_clauses())
 
 
-def contactable_clauses(now=None) -> tuple:
+def contactable_clauses(now=None, consent=None) -> tuple:
     """contactable_pool's conditions, for a query that joins the candidate itself (``now``:
-    a bind parameter, for a statement built once)."""
+    a bind parameter, for a statement built once; ``consent``: the consent state as an
+    expression, e.g. one that hides its index from the planner)."""
     return (
-        SilverMedalist.consent_state == ConsentState.GIVEN,
+        (SilverMedalist.consent_state if consent is None else consent) == ConsentState.GIVEN,
         SilverMedalist.consent_expires_at > (utcnow() if now is None else now),
         Candidate.do_not_contact_at.is_(None),
         Candidate.email_bouncing_at.is_(None),
@@ -494,15 +496,18 @@ def due_follow_ups(user: User | None = None, now: datetime | None = None) -> Sel
     """Entries whose touch is due, or who replied and wait for an answer; ``user``'s only
     when given. Replies first, then the longest overdue."""
     now = now or utcnow()
-    # The candidate is joined already (contactable): load it from the same row.
-    query = contactable_pool(
-        select(SilverMedalist).options(contains_eager(SilverMedalist.candidate))
-    ).where(
-        or_(
-            SilverMedalist.paused.is_(True),
-            and_(SilverMedalist.next_touch_due <= now, SilverMedalist.paused.is_(False)),
-        )
-    )
+    # The candidate is joined already (contactable): load it from the same row. The list is
+    # read in the follow-up index's order (replies first, then the longest overdue) and
+    # stopped at the page's end. Two shapes keep the planner from reading every due entry
+    # and sorting them: "replied, or due and not replied" is written as "not (waiting and
+    # not yet due)", which it cannot split into one index search per side, and the consent
+    # state's index is hidden (coalesce), which sampled statistics make look selective.
+    query = (
+        select(SilverMedalist)
+        .join(SilverMedalist.candidate)
+        .options(contains_eager(SilverMedalist.candidate))
+        .where(*contactable_clauses(consent=func.coalesce(SilverMedalist.consent_state, "")))
+    ).where(not_(and_(SilverMedalist.paused.is_(False), SilverMedalist.next_touch_due > now)))
     if user is not None:
         query = query.where(SilverMedalist.vouched_by_id == user.id)
     # The due list also shows each entry's vouching manager: load them in one query.

@@ -449,6 +449,19 @@ def rejected(app, pipeline, index=0) -> int:
         return rejection.id
 
 
+def test_the_pipeline_row_shows_the_latest_rejection(app, client, auth, pipeline):
+    """Rejected, undone, rejected again: the row offers to undo the second note, not the
+    cancelled first one."""
+    first = rejected(app, pipeline)
+    auth.login()
+    client.post(f"/rejections/{first}/undo")
+    second = rejected(app, pipeline)
+    assert second != first
+    page = client.get(f"/openings/{pipeline['mine']['opening']}").get_data(as_text=True)
+    assert f"/rejections/{second}/undo" in page and f"/rejections/{first}/undo" not in page
+    assert "Note queued" in page
+
+
 def test_undo_puts_the_application_back_and_cancels_the_note(app, client, auth, pipeline):
     rid = rejected(app, pipeline)
     auth.login()

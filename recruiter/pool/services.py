@@ -1247,18 +1247,23 @@ def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPo
         select(SilverMedalist).where(SilverMedalist.candidate_id.in_(candidate_ids))
     )
     by_candidate = {e.candidate_id: e for e in entries}
-    pooled = set(
-        db.session.scalars(
-            select(SilverMedalist.candidate_id)
-            .join(Application, Application.candidate_id == SilverMedalist.candidate_id)
-            .where(Application.opening_id == opening.id)
+    is_open = opening.status == OpeningStatus.OPEN
+    suggestions = []
+    if opening.status == OpeningStatus.FILLED:
+        pooled = set(
+            db.session.scalars(
+                select(SilverMedalist.candidate_id)
+                .join(Application, Application.candidate_id == SilverMedalist.candidate_id)
+                .where(Application.opening_id == opening.id)
+            )
         )
-    )
+        suggestions = finalists_to_suggest(opening, pooled)
+    # The panel shows matches and the opening's own silver medalists while it is open only.
     return OpeningPool(
         entries_by_candidate=by_candidate,
-        suggestions=finalists_to_suggest(opening, pooled),
-        matches=matches_for_opening(opening) if opening.status == OpeningStatus.OPEN else [],
-        own_silver_medalists=own_silver_medalists(opening),
+        suggestions=suggestions,
+        matches=matches_for_opening(opening) if is_open else [],
+        own_silver_medalists=own_silver_medalists(opening) if is_open else [],
         taggable=taggable_ids(applications),
     )
 

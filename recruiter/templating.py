@@ -79,6 +79,24 @@ class UrlPattern:
         return f"{self.head}{int(value)}{self.tail}"
 
 
+class PageLinks:
+    """Previous and next for the ``pager`` macro, given ``page`` (and ``has_next``)."""
+
+    page: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
 GLOBALS = {
     "stage_badge": stage_badge,
     "note_state": note_state,

@@ -23,6 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..rejections.services import cancel_pending_rejection
+from ..templating import PageLinks
 
 
 class AlreadyApplied(Exception):
@@ -114,24 +115,6 @@ def stage_counts(opening_ids: list[int]) -> dict[int, dict[Stage, int]]:
     for opening_id, stage, count in rows:
         counts[opening_id][stage] = count
     return counts
-
-
-class PageLinks:
-    """Previous and next for the ``pager`` macro, given ``page`` (and ``has_next``)."""
-
-    page: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @dataclass

@@ -12,6 +12,7 @@ from functools import cache
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
+    BindParameter,
     Float,
     Integer,
     String,
@@ -63,9 +64,14 @@ def text_matches(query: str, any_word: bool = False) -> Subquery | None:
     """A subquery of (id, score) for entries matching ``query``; higher score is better."""
     if not words(query):
         return None
-    if is_postgres():
+    return text_match(bindparam("q", text_query(query, any_word), type_=String), is_postgres())
+
+
+def text_match(query: BindParameter, postgres: bool) -> Subquery:
+    """(id, score) of the entries the engine's query text ``query`` matches."""
+    if postgres:
         vector = func.to_tsvector(PG_CONFIG, SilverMedalist.search_document)
-        tsquery = func.websearch_to_tsquery(PG_CONFIG, pg_query(query, any_word))
+        tsquery = func.websearch_to_tsquery(PG_CONFIG, query)
         return (
             select(SilverMedalist.id.label("id"), func.ts_rank(vector, tsquery).label("score"))
             .where(vector.op("@@")(tsquery))
@@ -74,8 +80,8 @@ def text_matches(query: str, any_word: bool = False) -> Subquery | None:
     statement = text(
         # FTS_TABLE is a constant; the user's words are a bound parameter.
         f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"  # noqa: S608  # nosec B608
-        f" WHERE {FTS_TABLE} MATCH :q"
-    ).bindparams(q=fts5_query(query, any_word))
+        f" WHERE {FTS_TABLE} MATCH :{query.key}"
+    ).bindparams(query)
     return statement.columns(id=Integer, score=Float).subquery("text_match")
 
 
@@ -88,21 +94,7 @@ def text_query(query: str, any_word: bool = False) -> str:
 def text_subquery(postgres: bool) -> Subquery:
     """text_matches with the query text a parameter, ``text_query``, given when executed:
     built once per engine kind, for statements that are built once too."""
-    query = bindparam("text_query", type_=String)
-    if postgres:
-        vector = func.to_tsvector(PG_CONFIG, SilverMedalist.search_document)
-        tsquery = func.websearch_to_tsquery(PG_CONFIG, query)
-        return (
-            select(SilverMedalist.id.label("id"), func.ts_rank(vector, tsquery).label("score"))
-            .where(vector.op("@@")(tsquery))
-            .subquery("text_match")
-        )
-    statement = text(
-        # FTS_TABLE is a constant; the user's words are a bound parameter.
-        f"SELECT rowid AS id, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE}"  # noqa: S608  # nosec B608
-        f" WHERE {FTS_TABLE} MATCH :text_query"
-    ).bindparams(query)
-    return statement.columns(id=Integer, score=Float).subquery("text_match")
+    return text_match(bindparam("text_query", type_=String), postgres)
 
 
 def snippets(query: str, ids: list[int], any_word: bool = False) -> dict[int, Markup]:

@@ -57,6 +57,7 @@ from ..models import (
 )
 from ..outbox.services import cancel_queued_for, queue_email
 from ..privacy.registry import register_privacy_hook
+from ..templating import PageLinks
 from .search import (
     forget_erased_text,
     is_postgres,
@@ -701,7 +702,7 @@ class PoolRow:
 
 
 @dataclass
-class PoolPage:
+class PoolPage(PageLinks):
     """A page of pool results, with what the pager and the side panel need."""
 
     items: list[PoolRow]
@@ -718,20 +719,8 @@ class PoolPage:
         return max(1, -(-self.total // self.per_page))
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def find_in_pool(
@@ -816,17 +805,22 @@ def pool_rows(ids: list[int]) -> list[PoolRow]:
     return [found[i] for i in ids if i in found]
 
 
-@cache
-def pool_rows_query() -> Select:
-    """Built once (a statement, not data): building it cost more than running it."""
+def entry_skill_names():
+    """The entry's skill names joined by SKILL_SEPARATOR, for the entry in the outer query."""
     link = silver_medalist_skill.c
-    skills = (
+    return (
         select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
         .select_from(silver_medalist_skill)
         .join(Skill, Skill.id == link.skill_id)
         .where(link.silver_medalist_id == SilverMedalist.id)
         .scalar_subquery()
     )
+
+
+@cache
+def pool_rows_query() -> Select:
+    """Built once (a statement, not data): building it cost more than running it."""
+    skills = entry_skill_names()
     return (
         select(
             SilverMedalist.id,
@@ -973,14 +967,7 @@ def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None)
 @cache
 def match_rows_query(by_id: bool) -> Select:
     """match_rows' statement, built once; every value is a parameter."""
-    link = silver_medalist_skill.c
-    skills = (
-        select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
-        .select_from(silver_medalist_skill)
-        .join(Skill, Skill.id == link.skill_id)
-        .where(link.silver_medalist_id == SilverMedalist.id)
-        .scalar_subquery()
-    )
+    skills = entry_skill_names()
     applicants = select(Application.candidate_id).where(
         Application.opening_id == bindparam("opening_id")
     )

@@ -97,6 +97,21 @@ class PageLinks:
         return self.page + 1
 
 
+class CountedPages(PageLinks):
+    """PageLinks for a list whose size is known: ``total`` rows, ``per_page`` a page."""
+
+    total: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
 GLOBALS = {
     "stage_badge": stage_badge,
     "note_state": note_state,

@@ -23,7 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..rejections.services import cancel_pending_rejection
-from ..templating import PageLinks
+from ..templating import CountedPages, PageLinks
 
 
 class AlreadyApplied(Exception):
@@ -118,7 +118,7 @@ def stage_counts(opening_ids: list[int]) -> dict[int, dict[Stage, int]]:
 
 
 @dataclass
-class PipelinePage(PageLinks):
+class PipelinePage(CountedPages):
     """One page of an opening's pipeline: rows grouped by stage, and the totals per stage."""
 
     groups: dict[Stage, list[Row]]
@@ -134,14 +134,6 @@ class PipelinePage(PageLinks):
     def applications(self) -> list:
         """The rows on this page, in pipeline order."""
         return [row for rows in self.groups.values() for row in rows]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 # Stages in pipeline order: what needs a decision first, decided applications last.

@@ -57,7 +57,7 @@ from ..models import (
 )
 from ..outbox.services import cancel_queued_for, queue_email
 from ..privacy.registry import register_privacy_hook
-from ..templating import PageLinks
+from ..templating import CountedPages
 from .search import (
     forget_erased_text,
     is_postgres,
@@ -702,7 +702,7 @@ class PoolRow:
 
 
 @dataclass
-class PoolPage(PageLinks):
+class PoolPage(CountedPages):
     """A page of pool results, with what the pager and the side panel need."""
 
     items: list[PoolRow]
@@ -713,14 +713,6 @@ class PoolPage(PageLinks):
     consent_facet: list[tuple[ConsentState, int]]
     window: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def find_in_pool(

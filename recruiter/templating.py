@@ -79,39 +79,6 @@ class UrlPattern:
         return f"{self.head}{int(value)}{self.tail}"
 
 
-class PageLinks:
-    """Previous and next for the ``pager`` macro, given ``page`` (and ``has_next``)."""
-
-    page: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-class CountedPages(PageLinks):
-    """PageLinks for a list whose size is known: ``total`` rows, ``per_page`` a page."""
-
-    total: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 GLOBALS = {
     "stage_badge": stage_badge,
     "note_state": note_state,

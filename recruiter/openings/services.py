@@ -22,8 +22,8 @@ from ..models import (
     User,
     utcnow,
 )
+from ..paging import CountedPages, OpenEndedPage
 from ..rejections.services import cancel_pending_rejection
-from ..templating import CountedPages, PageLinks
 
 
 class AlreadyApplied(Exception):
@@ -297,21 +297,11 @@ def decisions_waiting(
     return rows[offset : offset + limit]
 
 
-@dataclass
-class WaitingPage(PageLinks):
-    """A page of decisions waiting. There is no total: counting everyone waiting would cost
-    as much as there are waiting, so the pager offers the next page when there is one."""
-
-    items: list[Row]
-    page: int
-    has_next: bool
-    pages = None
-
-
 def waiting_page(
     user: User, days: int, page: int, per_page: int, owner_id: int | None = None
-) -> WaitingPage:
-    """Page ``page`` of :func:`decisions_waiting`, and whether another follows."""
+) -> OpenEndedPage:
+    """Page ``page`` of :func:`decisions_waiting`, and whether another follows. There is no
+    total: counting everyone waiting would cost as much as there are waiting."""
     page = max(page, 1)
     rows = decisions_waiting(user, days, per_page + 1, (page - 1) * per_page, owner_id)
-    return WaitingPage(rows[:per_page], page, len(rows) > per_page)
+    return OpenEndedPage.of(rows, page, per_page)

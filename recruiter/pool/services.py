@@ -56,8 +56,8 @@ from ..models import (
     utcnow,
 )
 from ..outbox.services import cancel_queued_for, queue_email
+from ..paging import CountedPages
 from ..privacy.registry import register_privacy_hook
-from ..templating import CountedPages
 from .search import (
     forget_erased_text,
     is_postgres,

@@ -13,6 +13,7 @@ from ..auth.access import (
 )
 from ..extensions import db
 from ..outbox.services import ContactRefused
+from ..paging import open_ended_page
 from .forms import FellThroughForm, MessageForm, SearchForm, TagForm, TouchForm
 from .services import (
     PoolError,
@@ -199,7 +200,8 @@ def due():
     """Whose touch is due: mine, or the whole team's."""
     team = request.args.get("who") == "team"
     query = visible_pool_entries(due_follow_ups(None if team else current_user))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25)
+    # Not counted: a big team's due list can hold most of the pool.
+    page = open_ended_page(query, request.args.get("page", 1, type=int), per_page=25)
     return render_template("pool/due.html", page=page, team=team)
 
 

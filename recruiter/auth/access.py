@@ -34,6 +34,13 @@ def visible_openings(query: Select, user: User | None = None) -> Select:
     return query.where(Opening.owner_id == user.id)
 
 
+def owner_in_view(user: User, owner_id: int | None = None) -> int | None:
+    """Whose openings a list shows: ``owner_id``'s (or everyone's, None) for a user who sees
+    everything, and a manager's own whatever was asked (visible_openings' rule, for lists
+    that filter by owner themselves)."""
+    return owner_id if user.sees_everything else user.id
+
+
 def may_see_opening(opening: Opening, user: User | None = None) -> bool:
     user = user or current_user
     return user.sees_everything or opening.owner_id == user.id

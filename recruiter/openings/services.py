@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import aliased
 
+from ..auth.access import owner_in_view
 from ..extensions import db
 from ..models import (
     Application,
@@ -266,8 +267,7 @@ def decisions_waiting(
     opening's title and owner joined in), no ORM objects.
     """
     cutoff = utcnow() - timedelta(days=days)
-    # What visible_openings allows: a manager sees her own openings only.
-    owner = owner_id if user.sees_everything else user.id
+    owner = owner_in_view(user, owner_id)
     rows: list[Row] = []
     for stage in WAITING_STAGES:
         query = (

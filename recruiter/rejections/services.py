@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record_event
+from ..auth.access import owner_in_view
 from ..extensions import db
 from ..figures import cached_figure
 from ..models import (
@@ -629,17 +630,22 @@ def latest_rejections(application_ids: list[int]) -> dict[int, Rejection]:
 # --- No ghosting -----------------------------------------------------------------------------
 
 
-def decision_medians() -> tuple[dict[int, tuple[float, int]], datetime]:
-    """Every manager's median days to a decision (see below) and when it was computed.
+def decision_medians(
+    user: User, owner_id: int | None = None
+) -> tuple[dict[int, tuple[float, int]], datetime]:
+    """The median days to a decision (see below) of the managers whose openings ``user``
+    sees (``owner_id``'s only, when given), and when it was computed.
 
-    It reads a year of stage history, so it is a cached figure: computed at most every
-    ``FIGURES_MAX_AGE_SECONDS`` and shared by every app process.
+    It reads a year of stage history, so it is a cached figure for every manager at once:
+    computed at most every ``FIGURES_MAX_AGE_SECONDS`` and shared by every app process.
     """
     value, at = cached_figure(
         "decision-medians",
         lambda: {str(k): v for k, v in median_days_to_decision(select(Opening)).items()},
     )
-    return {int(k): (median, n) for k, (median, n) in value.items()}, at
+    owner = owner_in_view(user, owner_id)
+    medians = {int(k): (median, n) for k, (median, n) in value.items()}
+    return {k: v for k, v in medians.items() if owner is None or k == owner}, at
 
 
 def median_days_to_decision(

@@ -420,11 +420,7 @@ def waiting():
         per_page=current_app.config["PAGE_SIZE"],
         owner_id=manager_id or None,
     )
-    medians, medians_at = decision_medians()
-    if not current_user.sees_everything:
-        medians = {k: v for k, v in medians.items() if k == current_user.id}
-    elif manager_id:
-        medians = {k: v for k, v in medians.items() if k == manager_id}
+    medians, medians_at = decision_medians(current_user, manager_id or None)
     names = {u.id: u.name for u in [current_user, *managers]}
     owners = set(medians) | {row.owner_id for row in page.items}
     if missing := owners - set(names):  # owners who are no longer managers

@@ -49,3 +49,17 @@ def test_helpers_are_available_in_every_template(app):
         '<span class="badge text-bg-success border">Hired</span> '
         '<span class="badge text-bg-success">Note sent</span> /candidates/7'
     )
+
+
+def test_menu_links_follow_the_mount_point(app, auth):
+    """The menu's links are built once, but once per mount point: behind a proxy that serves
+    the app under /recruiter they point there, and the root's pages still point to the root."""
+    auth.login("manager")
+    client = auth.client
+    mounted = client.get("/desk", base_url="http://localhost/recruiter").get_data(True)
+    assert 'href="/recruiter/openings/"' in mounted
+    assert 'href="/recruiter/bootstrap/static/css/bootstrap.min.css"' in mounted
+    at_root = client.get("/desk").get_data(True)
+    assert 'href="/openings/"' in at_root
+    assert "/recruiter/" not in at_root
+    assert '<script src="/bootstrap/static/js/bootstrap.min.js"></script>' in at_root

@@ -17,6 +17,7 @@ from operator import itemgetter
 from flask import current_app
 from sqlalchemy import (
     Float,
+    Row,
     Select,
     String,
     and_,
@@ -189,11 +190,7 @@ def taggable_ids(applications: list[Application]) -> set[int]:
     """Which of a page of applications :func:`may_be_tagged`, from one query of their
     history's stages (plain rows, not a stage-change object per move)."""
     history: dict[int, list[Stage | None]] = defaultdict(list)
-    rows = db.session.execute(
-        select(StageChange.application_id, StageChange.from_stage, StageChange.to_stage).where(
-            StageChange.application_id.in_([a.id for a in applications])
-        )
-    )
+    rows = db.session.execute(stage_history_query(), {"ids": [a.id for a in applications]})
     for application_id, from_stage, to_stage in rows:
         history[application_id] += [from_stage, to_stage]
     return {
@@ -201,6 +198,14 @@ def taggable_ids(applications: list[Application]) -> set[int]:
         for a in applications
         if a.stage != Stage.HIRED and furthest(a.stage, history[a.id]) in POOLABLE_STAGES
     }
+
+
+@cache
+def stage_history_query() -> Select:
+    change = StageChange
+    return select(change.application_id, change.from_stage, change.to_stage).where(
+        change.application_id.in_(bindparam("ids", expanding=True))
+    )
 
 
 def entry_for_candidate(candidate: Candidate) -> SilverMedalist | None:
@@ -1178,12 +1183,12 @@ def score_row(
 
 @dataclass
 class OpeningPool:
-    """What the opening page shows from the pool."""
+    """What the opening page shows from the pool (plain rows: the page only reads them)."""
 
-    entries_by_candidate: dict[int, SilverMedalist]
+    entries_by_candidate: dict[int, Row]
     suggestions: list[Application]
     matches: list[Match]
-    own_silver_medalists: list[SilverMedalist]
+    own_silver_medalists: list[Row]
     taggable: set[int]
 
 
@@ -1219,12 +1224,11 @@ def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPo
     """Pool entries and tag actions for the ``applications`` shown, finalists, and matches.
 
     Only the rows on the page are looked at (their stage history read in one query), so a
-    pipeline of hundreds costs no more than one page.
+    pipeline of hundreds costs no more than one page. Entries come as plain rows (id and
+    consent state), from statements built once.
     """
     candidate_ids = [a.candidate_id for a in applications]
-    entries = db.session.scalars(
-        select(SilverMedalist).where(SilverMedalist.candidate_id.in_(candidate_ids))
-    )
+    entries = db.session.execute(page_entries_query(), {"candidate_ids": candidate_ids})
     by_candidate = {e.candidate_id: e for e in entries}
     is_open = opening.status == OpeningStatus.OPEN
     suggestions = []
@@ -1242,9 +1246,17 @@ def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPo
         entries_by_candidate=by_candidate,
         suggestions=suggestions,
         matches=matches_for_opening(opening) if is_open else [],
-        own_silver_medalists=own_silver_medalists(opening) if is_open else [],
+        own_silver_medalists=own_silver_medalist_rows(opening) if is_open else [],
         taggable=taggable_ids(applications),
     )
+
+
+@cache
+def page_entries_query() -> Select:
+    """The pool entries of a page's candidates: what the row's badge shows."""
+    return select(
+        SilverMedalist.candidate_id, SilverMedalist.id, SilverMedalist.consent_state
+    ).where(SilverMedalist.candidate_id.in_(bindparam("candidate_ids", expanding=True)))
 
 
 def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:
@@ -1254,12 +1266,32 @@ def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:
             select(SilverMedalist)
             .join(SilverMedalist.candidate)
             .options(contains_eager(SilverMedalist.candidate))
-            .where(
-                SilverMedalist.opening_id == opening.id,
-                SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),
-            )
+            .where(*own_silver_medalist_clauses(opening.id))
             .order_by(SilverMedalist.rating.desc(), SilverMedalist.created_at)
         )
+    )
+
+
+def own_silver_medalist_rows(opening: Opening) -> list[Row]:
+    """own_silver_medalists as plain rows (id, name, consent_state), for the opening page."""
+    return list(db.session.execute(own_rows_query(), {"opening_id": opening.id}))
+
+
+@cache
+def own_rows_query() -> Select:
+    return (
+        select(SilverMedalist.id, Candidate.name, SilverMedalist.consent_state)
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .where(*own_silver_medalist_clauses(bindparam("opening_id")))
+        .order_by(SilverMedalist.rating.desc(), SilverMedalist.created_at)
+    )
+
+
+def own_silver_medalist_clauses(opening_id) -> tuple:
+    """Tagged from this opening and still in the pool (pending or given)."""
+    return (
+        SilverMedalist.opening_id == opening_id,
+        SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),
     )
 
 

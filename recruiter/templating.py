@@ -78,6 +78,14 @@ class UrlPattern:
     def __call__(self, value: int) -> str:
         return f"{self.head}{int(value)}{self.tail}"
 
+    # Equal patterns make equal links: markup memoized on a pattern (see openings/rows.py)
+    # is shared by every page that builds the same one.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UrlPattern) and (self.head, self.tail) == (other.head, other.tail)
+
+    def __hash__(self) -> int:
+        return hash((self.head, self.tail))
+
 
 GLOBALS = {
     "stage_badge": stage_badge,

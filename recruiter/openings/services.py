@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Row, Select, bindparam, case, func, select
+from sqlalchemy import Row, Select, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..auth.access import owner_in_view
@@ -138,12 +138,6 @@ class PipelinePage(CountedPages):
         return [row for rows in self.groups.values() for row in rows]
 
 
-# Stages in pipeline order: what needs a decision first, decided applications last.
-STAGE_ORDER = case(
-    {stage: position for position, stage in enumerate(Stage)}, value=Application.stage
-)
-
-
 @dataclass(slots=True)
 class RowNote:
     """The delivery state of a pipeline row's latest note."""
@@ -183,17 +177,23 @@ class PipelineRow:
 def applications_by_stage(opening: Opening, page: int = 1, per_page: int = 50) -> PipelinePage:
     """A page of the opening's applications grouped by stage, longest-waiting first in each.
 
-    Paginated in pipeline order, in one query of plain columns: each row's candidate and its
-    latest rejection with the note's delivery state joined in. A pipeline of hundreds costs
-    what a page of fifty does, and no ORM object is built for a row. Both statements are
-    built once per process (building one cost more than running it).
+    The stage counts say which stages the page spans and where in each it starts, so the
+    page is one query of plain columns reading those stages only (through the opening's
+    (opening_id, stage) index), each row's candidate and latest rejection with its note's
+    delivery state joined in. A pipeline of hundreds costs what a page of fifty does, and no
+    ORM object is built for a row. The statements are built once per process.
     """
     counts = dict(db.session.execute(pipeline_counts_query(), {"opening_id": opening.id}).all())
     result = PipelinePage({}, counts, 1, per_page)
     result.page = min(max(page, 1), result.pages)
-    params = {"opening_id": opening.id, "offset": (result.page - 1) * per_page, "limit": per_page}
+    spans = stage_spans(counts, (result.page - 1) * per_page, per_page)
+    if not spans:
+        return result
+    params = {"opening_id": opening.id}
+    for i, (stage, offset, limit) in enumerate(spans):
+        params |= {f"stage_{i}": stage, f"offset_{i}": offset, f"limit_{i}": limit}
     groups = result.groups
-    for r in db.session.execute(pipeline_page_query(), params):
+    for r in db.session.execute(pipeline_page_query(len(spans)), params):
         note = RowNote(r.status, r.send_after, r.last_error) if r.message_id else None
         rejection = None
         if r.rejection_id is not None:
@@ -214,6 +214,20 @@ def applications_by_stage(opening: Opening, page: int = 1, per_page: int = 50) -
     return result
 
 
+def stage_spans(counts: dict[Stage, int], offset: int, limit: int) -> list[tuple[Stage, int, int]]:
+    """The stages that rows ``offset`` to ``offset + limit`` of a pipeline (in stage order,
+    ``counts`` in each) fall in: (stage, offset within the stage, how many)."""
+    spans = []
+    start = 0
+    for stage in Stage:  # pipeline order: what needs a decision first, decided ones last
+        end = start + counts.get(stage, 0)
+        first, last = max(offset, start), min(offset + limit, end)
+        if first < last:
+            spans.append((stage, first - start, last - first))
+        start = end
+    return spans
+
+
 @cache
 def pipeline_counts_query() -> Select:
     """How many of the opening's applications are at each stage (from the index alone)."""
@@ -225,28 +239,37 @@ def pipeline_counts_query() -> Select:
 
 
 @cache
-def pipeline_page_query() -> Select:
-    """applications_by_stage's page: the page's rows first (sorted by stage, time in stage
-    and name), then their latest rejection and its note, looked up for those rows only."""
-    order = (STAGE_ORDER, Application.stage_changed_at, Candidate.name, Application.id)
-    rows = (
-        select(
-            Application.id,
-            Application.candidate_id,
-            Application.stage,
-            Application.stage_changed_at,
-            Candidate.name,
-            Candidate.email,
-            Candidate.timezone,
-            func.row_number().over(order_by=order).label("position"),
+def pipeline_page_query(stages: int) -> Select:
+    """applications_by_stage's page spanning ``stages`` stages: from each stage its rows
+    (by time in stage and name), then their latest rejection and its note, looked up for the
+    page's rows only. Only the spanned stages' candidates are read (a whole pipeline's were,
+    to sort by name: 2.4 ms instead of 0.5 for opening 1 of the bench data)."""
+    parts = []
+    for i in range(stages):
+        part = (
+            select(
+                Application.id,
+                Application.candidate_id,
+                Application.stage,
+                Application.stage_changed_at,
+                Candidate.name,
+                Candidate.email,
+                Candidate.timezone,
+                literal(i).label("part"),
+            )
+            .join(Application.candidate)
+            .where(
+                Application.opening_id == bindparam("opening_id"),
+                Application.stage == bindparam(f"stage_{i}"),
+            )
+            .order_by(Application.stage_changed_at, Candidate.name, Application.id)
+            .offset(bindparam(f"offset_{i}"))
+            .limit(bindparam(f"limit_{i}"))
+            .subquery()
         )
-        .join(Application.candidate)
-        .where(Application.opening_id == bindparam("opening_id"))
-        .order_by(*order)
-        .offset(bindparam("offset"))
-        .limit(bindparam("limit"))
-        .subquery()
-    )
+        # Each part as a subquery: SQLite allows no ORDER BY or LIMIT in a compound's parts.
+        parts.append(select(*part.c))
+    rows = (union_all(*parts) if stages > 1 else parts[0]).subquery()
     earlier = aliased(Rejection)
     latest = (
         select(earlier.id)
@@ -268,7 +291,7 @@ def pipeline_page_query() -> Select:
         .select_from(rows)
         .outerjoin(Rejection, Rejection.id == latest)
         .outerjoin(OutboxMessage, OutboxMessage.id == Rejection.message_id)
-        .order_by(rows.c.position)
+        .order_by(rows.c.part, rows.c.stage_changed_at, rows.c.name, rows.c.id)
     )
 
 

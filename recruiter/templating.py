@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
+from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from .models import MessageStatus, Stage
@@ -78,13 +78,19 @@ class UrlPattern:
     def __call__(self, value: int) -> str:
         return f"{self.head}{int(value)}{self.tail}"
 
-    # Equal patterns make equal links: markup memoized on a pattern (see openings/rows.py)
-    # is shared by every page that builds the same one.
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, UrlPattern) and (self.head, self.tail) == (other.head, other.tail)
 
-    def __hash__(self) -> int:
-        return hash((self.head, self.tail))
+def fixed_url(endpoint: str, **values) -> str:
+    """``url_for`` of a link that is the same on every page (the menus, the style sheets).
+
+    base.html draws fourteen of them on every request; each is built once per app and mount
+    point (``SCRIPT_NAME``) and then looked up.
+    """
+    urls = current_app.extensions.setdefault("recruiter.fixed_urls", {})
+    key = (endpoint, request.script_root, *sorted(values.items()))
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for(endpoint, **values)
+    return url
 
 
 GLOBALS = {
@@ -93,4 +99,5 @@ GLOBALS = {
     "message_state": message_state,
     "waited": waited,
     "url_pattern": UrlPattern,
+    "fixed_url": fixed_url,
 }

@@ -48,32 +48,28 @@ class RowView(NamedTuple):
     taggable: bool
 
 
-class RowLinks(NamedTuple):
-    """The links of every row, as patterns built once per page."""
+class RowLinks:
+    """The links of every row, as patterns built once per page. Part of a row's cache key:
+    equal when every pattern is, and hashed once (not once per pattern per row)."""
 
-    candidate: UrlPattern
-    move: UrlPattern
-    reject: UrlPattern
-    rejection: UrlPattern
-    undo: UrlPattern
-    refer: UrlPattern
-    entry: UrlPattern
-    tag: UrlPattern
-    fell_through: UrlPattern
+    def __init__(self) -> None:
+        self.candidate = UrlPattern("candidates.show", "candidate_id")
+        self.move = UrlPattern("openings.move", "application_id")
+        self.reject = UrlPattern("rejections.reject", "application_id")
+        self.rejection = UrlPattern("rejections.show", "rejection_id")
+        self.undo = UrlPattern("rejections.undo", "rejection_id")
+        self.refer = UrlPattern("referrals.from_application", "application_id")
+        self.entry = UrlPattern("pool.show", "entry_id")
+        self.tag = UrlPattern("pool.tag", "application_id")
+        self.fell_through = UrlPattern("pool.fell_through", "application_id")
+        self.key = tuple((p.head, p.tail) for p in vars(self).values())
+        self.hash = hash(self.key)
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RowLinks) and self.key == other.key
 
-def row_links() -> RowLinks:
-    return RowLinks(
-        UrlPattern("candidates.show", "candidate_id"),
-        UrlPattern("openings.move", "application_id"),
-        UrlPattern("rejections.reject", "application_id"),
-        UrlPattern("rejections.show", "rejection_id"),
-        UrlPattern("rejections.undo", "rejection_id"),
-        UrlPattern("referrals.from_application", "application_id"),
-        UrlPattern("pool.show", "entry_id"),
-        UrlPattern("pool.tag", "application_id"),
-        UrlPattern("pool.fell_through", "application_id"),
-    )
+    def __hash__(self) -> int:
+        return self.hash
 
 
 def pipeline_rows(applications, pool, links: RowLinks, csrf: str, now) -> Markup:

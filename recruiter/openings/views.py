@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Opening, OpeningStatus, Role, Stage, User
 from ..pool.services import opening_pool
 from .forms import AddCandidateForm, MoveStageForm, OpeningForm, StatusForm
-from .rows import pipeline_rows, row_links
+from .rows import RowLinks, pipeline_rows
 from .services import (
     AlreadyApplied,
     CandidateDetailsMissing,
@@ -107,7 +107,7 @@ def show(opening_id: int):
         status_form=StatusForm(status=opening.status.value),
         pool=opening_pool(opening, pipeline.applications),
         pipeline_rows=pipeline_rows,
-        links=row_links(),
+        links=RowLinks(),
     )
 
 

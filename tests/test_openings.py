@@ -1,5 +1,6 @@
 """Openings, adding candidates and moving applications between stages."""
 
+import pytest
 from factories import USERS
 from sqlalchemy import func, select
 
@@ -160,5 +161,82 @@ def test_demo_load_fills_an_empty_database(tmp_path):
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code != 0 and "already has users" in again.output
     assert runner.invoke(args=["demo", "load", "--if-empty"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()
+
+
+def pipeline_in_order(app) -> None:
+    """Every page of a pipeline holds the rows it should, in stage order, then by time in the
+    stage, then by name: pages start and end inside stages, and names break ties."""
+    from datetime import timedelta
+
+    from recruiter.models import utcnow
+    from recruiter.openings.services import applications_by_stage
+
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == USERS["manager"][0]))
+        opening = Opening(title="Order", team="", location="", owner=owner)
+        same = utcnow() - timedelta(days=3)
+        plan = [
+            (Stage.REJECTED, "Ada", same),
+            (Stage.APPLIED, "Zoe", same),
+            (Stage.APPLIED, "Bea", same),
+            (Stage.INTERVIEW, "Cy", same - timedelta(days=1)),
+            (Stage.APPLIED, "Al", same - timedelta(days=2)),
+            (Stage.OFFER, "Di", same),
+            (Stage.REJECTED, "Ed", same - timedelta(days=1)),
+        ]
+        for i, (stage, name, since) in enumerate(plan):
+            candidate = Candidate(name=name, email=f"order{i}@example.com")
+            db.session.add(
+                Application(
+                    candidate=candidate, opening=opening, stage=stage, stage_changed_at=since
+                )
+            )
+        db.session.commit()
+        expected = ["Al", "Bea", "Zoe", "Cy", "Di", "Ed", "Ada"]
+        for per_page in (1, 2, 3, 7, 50):
+            names = []
+            for page in range(1, -(-len(plan) // per_page) + 1):
+                shown = applications_by_stage(opening, page, per_page)
+                assert shown.page == page and shown.total == len(plan)
+                rows = shown.applications
+                assert list(shown.groups) == list(dict.fromkeys(r.stage for r in rows))
+                names += [r.candidate.name for r in rows]
+            assert names == expected, per_page
+        past_the_end = applications_by_stage(opening, 99, 3)
+        assert past_the_end.page == 3 and [r.candidate.name for r in past_the_end.applications] == [
+            "Ada"
+        ]
+
+
+def test_pipeline_pages_split_stages_in_order(app):
+    pipeline_in_order(app)
+
+
+@pytest.mark.postgres
+def test_pipeline_pages_in_order_on_postgres(postgres_url):
+    from pathlib import Path
+
+    from factories import PASSWORD
+    from flask_migrate import upgrade
+
+    from recruiter import create_app
+    from recruiter.auth.services import create_user
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+        email, name, role = USERS["manager"]
+        create_user(email, name, role, PASSWORD)
+        db.session.commit()
+    pipeline_in_order(app)
     with app.app_context():
         db.engine.dispose()

@@ -16,12 +16,14 @@ from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import (
+    ColumnElement,
     Float,
     Row,
     Select,
     String,
     and_,
     bindparam,
+    case,
     cast,
     exists,
     func,
@@ -914,12 +916,12 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     words = opening_words(opening)
     skill_ids = title_skills(words)
     families = [family for family in role_families() if fits_family(family, words)]
-    ids, text_scores = short_list(opening, words, skill_ids, families)
-    found = score_rows(match_rows(opening, ids), opening, words, text_scores) if ids else []
+    rows, text_scores = short_list(opening, words, skill_ids, families)
+    found = score_rows(rows, opening, words, text_scores)
     if len(found) < limit:
         # Perhaps a small pool: then everyone is scored (seniority or location alone may be
         # a match). One more than MATCH_FULL_SCAN_UP_TO rows tells a big pool.
-        everyone = match_rows(opening, None, MATCH_FULL_SCAN_UP_TO + 1)
+        everyone = match_rows(opening, MATCH_FULL_SCAN_UP_TO + 1)
         if len(everyone) <= MATCH_FULL_SCAN_UP_TO:
             found = score_rows(everyone, opening, words, text_scores)
     found.sort(key=lambda m: (m.score, m.entry.rating), reverse=True)
@@ -947,46 +949,44 @@ class MatchRow:
     name: str = ""
 
 
-def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None) -> list[MatchRow]:
-    """The referable entries (of ``ids``, or all of them up to ``limit``), minus the
-    opening's own applicants, as plain rows with their skills and the candidate's name."""
-    params = {"now": utcnow(), "opening_id": opening.id}
-    if ids is not None:
-        params["ids"] = list(ids)
-    else:
-        params["limit"] = limit or MATCH_FULL_SCAN_UP_TO + 1
-    return [
-        MatchRow(*row[:5], row[5].split(SKILL_SEPARATOR) if row[5] else [], row[6])
-        for row in db.session.execute(match_rows_query(ids is not None), params)
-    ]
+def match_rows(opening: Opening, limit: int) -> list[MatchRow]:
+    """Up to ``limit`` referable entries, minus the opening's own applicants, as plain rows
+    with their skills and the candidate's name."""
+    params = {"now": utcnow(), "opening_id": opening.id, "limit": limit}
+    return [match_row(row) for row in db.session.execute(match_rows_query(), params)]
+
+
+def match_row(row) -> MatchRow:
+    """A MatchRow from a row of (id, rating, role_family, seniority, locations, skills, name)."""
+    skills = row[5].split(SKILL_SEPARATOR) if row[5] else []
+    return MatchRow(row[0], row[1], row[2], row[3], row[4], skills, row[6])
+
+
+def match_columns() -> tuple:
+    """What scoring needs of an entry, in match_row's order."""
+    entry = SilverMedalist
+    skills = entry_skill_names()
+    return (entry.id, entry.rating, entry.role_family, entry.seniority, entry.locations, skills)
+
+
+def not_applied(opening_id) -> ColumnElement:
+    """The entry's candidate has no application to the opening."""
+    applicants = select(Application.candidate_id).where(Application.opening_id == opening_id)
+    return ~SilverMedalist.candidate_id.in_(applicants)
 
 
 @cache
-def match_rows_query(by_id: bool) -> Select:
+def match_rows_query() -> Select:
     """match_rows' statement, built once; every value is a parameter."""
-    skills = entry_skill_names()
-    applicants = select(Application.candidate_id).where(
-        Application.opening_id == bindparam("opening_id")
-    )
-    query = (
-        select(
-            SilverMedalist.id,
-            SilverMedalist.rating,
-            SilverMedalist.role_family,
-            SilverMedalist.seniority,
-            SilverMedalist.locations,
-            skills,
-            Candidate.name,
-        )
+    return (
+        select(*match_columns(), Candidate.name)
         .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
         .where(
             *contactable_clauses(bindparam("now", type_=UTCDateTime)),
-            ~SilverMedalist.candidate_id.in_(applicants),
+            not_applied(bindparam("opening_id")),
         )
+        .limit(bindparam("limit"))
     )
-    if by_id:
-        return query.where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
-    return query.limit(bindparam("limit"))
 
 
 def title_skills(words: set[str]) -> list[int]:
@@ -1016,9 +1016,10 @@ def fits_family(family: str, words: set[str]) -> bool:
 
 def short_list(
     opening: Opening, words: set[str], skill_ids: list[int], families: list[str]
-) -> tuple[set[int], dict[int, float]]:
-    """Entry ids worth scoring for an opening, and the text relevance (0..2) of those whose
-    text mentions the title or team, scaled to the best of them; one statement.
+) -> tuple[list[MatchRow], dict[int, float]]:
+    """The referable entries worth scoring for an opening (minus its own applicants), as
+    plain rows, and the text relevance (0..2) of the short list's entries whose text
+    mentions the title or team, scaled to the best of them; one statement.
 
     Each source is an index walk stopped at MATCH_SHORT_LIST referable entries: per skill
     named in the title the most recently pooled with it; per fitting role family the best
@@ -1032,12 +1033,13 @@ def short_list(
     place = opening.location.strip().lower()
     has_text = bool(search_words(title))
     if not (has_text or skill_ids or families):
-        return set(), {}
-    statement = short_list_query(
+        return [], {}
+    statement = short_list_rows_query(
         is_postgres(), len(skill_ids), len(families), has_text, bool(levels), bool(place)
     )
     params = {
         "now": utcnow(),
+        "opening_id": opening.id,
         "limit": MATCH_SHORT_LIST,
         "skill_ids": skill_ids,
         "families": families,
@@ -1048,10 +1050,42 @@ def short_list(
     }
     if has_text:
         params["text_query"] = text_query(title, any_word=True)
-    rows = db.session.execute(statement, params).all()
-    best = max((score for _, score in rows if score is not None), default=0) or 1
-    scores = {entry_id: 2 * score / best for entry_id, score in rows if score is not None}
-    return {entry_id for entry_id, _ in rows}, scores
+    listed = db.session.execute(statement, params).all()
+    best = max((row.score for row in listed if row.score is not None), default=0) or 1
+    scores = {row.id: 2 * row.score / best for row in listed if row.score is not None}
+    return [match_row(row) for row in listed if row.eligible], scores
+
+
+@cache
+def short_list_rows_query(
+    postgres: bool, skills: int, families: int, has_text: bool, levels: bool, place: bool
+) -> Select:
+    """short_list's statement for this shape, built once: each listed entry once, with its
+    best text score, whether it may be offered (referable, not an applicant: the text scores
+    are scaled over every listed entry, so the others come too), and what scoring needs."""
+    listed = short_list_query(postgres, skills, families, has_text, levels, place).subquery()
+    best = (
+        select(listed.c.id, func.max(listed.c.score).label("score"))
+        .group_by(listed.c.id)
+        .subquery()
+    )
+    eligible = and_(
+        *contactable_clauses(bindparam("now", type_=UTCDateTime)),
+        not_applied(bindparam("opening_id")),
+    )
+    return (
+        select(
+            best.c.id,
+            *match_columns()[1:],
+            Candidate.name,
+            best.c.score,
+            case((eligible, 1), else_=0).label("eligible"),
+        )
+        .select_from(best)
+        .outerjoin(SilverMedalist, SilverMedalist.id == best.c.id)
+        .outerjoin(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .order_by(best.c.id)
+    )
 
 
 @cache

@@ -18,16 +18,14 @@ from flask import current_app
 from markupsafe import Markup
 
 from ..models import ConsentState, MessageStatus, Stage
-from ..pool.forms import FellThroughForm
+from ..pool.forms import FELL_THROUGH_CHOICES
 from ..rejections.views import send_time
 from ..templating import UrlPattern, waited
-from .forms import MoveStageForm
+from .forms import STAGE_CHOICES
 
 #: Rows kept rendered per process: about 3 KB each with its key, so at most about 3 MB.
 ROWS_KEPT = 1024
 CSRF_PLACEHOLDER = "__csrf_token_of_the_page__"
-STAGE_CHOICES = MoveStageForm.stage.kwargs["choices"]
-REASON_CHOICES = FellThroughForm.reason.kwargs["choices"]
 
 
 class RowView(NamedTuple):
@@ -106,4 +104,4 @@ def pipeline_rows(applications, pool, links: RowLinks, csrf: str, now) -> Markup
 def row_markup(view: RowView, links: RowLinks) -> Markup:
     """One row's markup (``templates/openings/_row.html``), the token left as a placeholder."""
     row = current_app.jinja_env.get_template("openings/_row.html").module.row
-    return row(view, links, CSRF_PLACEHOLDER, STAGE_CHOICES, REASON_CHOICES)
+    return row(view, links, CSRF_PLACEHOLDER, STAGE_CHOICES, FELL_THROUGH_CHOICES)

@@ -192,24 +192,33 @@ def applications_by_stage(opening: Opening, page: int = 1, per_page: int = 50) -
     for i, (stage, offset, limit) in enumerate(spans):
         params |= {f"stage_{i}": stage, f"offset_{i}": offset, f"limit_{i}": limit}
     groups = result.groups
-    for r in db.session.execute(pipeline_page_query(len(spans)), params):
-        note = RowNote(r.status, r.send_after, r.last_error) if r.message_id else None
+    for (
+        application_id,
+        candidate_id,
+        stage,
+        since,
+        name,
+        email,
+        timezone,
+        _,
+        rejection_id,
+        cancelled_at,
+        message_id,
+        status,
+        send_after,
+        last_error,
+    ) in db.session.execute(pipeline_page_query(len(spans)), params):
         rejection = None
-        if r.rejection_id is not None:
-            pending = r.cancelled_at is None and r.status == MessageStatus.QUEUED
-            rejection = RowRejection(r.rejection_id, pending, note)
-        row = PipelineRow(
-            r.id,
-            r.candidate_id,
-            r.stage,
-            r.stage_changed_at,
-            RowCandidate(r.name, r.email, r.timezone),
-            rejection,
-        )
-        if row.stage in groups:
-            groups[row.stage].append(row)
+        if rejection_id is not None:
+            note = RowNote(status, send_after, last_error) if message_id else None
+            pending = cancelled_at is None and status == MessageStatus.QUEUED
+            rejection = RowRejection(rejection_id, pending, note)
+        candidate = RowCandidate(name, email, timezone)
+        row = PipelineRow(application_id, candidate_id, stage, since, candidate, rejection)
+        if stage in groups:
+            groups[stage].append(row)
         else:
-            groups[row.stage] = [row]
+            groups[stage] = [row]
     return result
 
 

@@ -11,7 +11,7 @@ from ..auth.access import get_application, get_opening, visible_openings
 from ..extensions import db
 from ..models import Opening, OpeningStatus, Role, Stage, User
 from ..pool.services import opening_pool
-from .forms import AddCandidateForm, MoveStageForm, OpeningForm, StatusForm
+from .forms import STATUS_CHOICES, AddCandidateForm, MoveStageForm, OpeningForm, StatusForm
 from .rows import RowLinks, pipeline_rows
 from .services import (
     AlreadyApplied,
@@ -104,7 +104,7 @@ def show(opening_id: int):
         "openings/show.html",
         opening=opening,
         pipeline=pipeline,
-        status_form=StatusForm(status=opening.status.value),
+        status_choices=STATUS_CHOICES,
         pool=opening_pool(opening, pipeline.applications),
         pipeline_rows=pipeline_rows,
         links=RowLinks(),

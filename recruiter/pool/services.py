@@ -7,7 +7,7 @@ Public API for other features (referrals, the rejection form):
 from __future__ import annotations
 
 import calendar
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -189,24 +189,57 @@ def may_be_tagged(application: Application) -> bool:
 
 
 def taggable_ids(applications: list[Application]) -> set[int]:
-    """Which of a page of applications :func:`may_be_tagged`, from one query of their
-    history's stages (plain rows, not a stage-change object per move)."""
-    history: dict[int, list[Stage | None]] = defaultdict(list)
-    rows = db.session.execute(stage_history_query(), {"ids": [a.id for a in applications]})
-    for application_id, from_stage, to_stage in rows:
-        history[application_id] += [from_stage, to_stage]
-    return {
-        a.id
-        for a in applications
-        if a.stage != Stage.HIRED and furthest(a.stage, history[a.id]) in POOLABLE_STAGES
-    }
+    """Which of a page of applications :func:`may_be_tagged`, from one query."""
+    return page_pool_state(applications)[1]
+
+
+def page_pool_state(applications) -> tuple[dict[int, Row], set[int]]:
+    """For a page of applications (anything with ``id``, ``candidate_id`` and ``stage``),
+    in one statement: their candidates' pool entries as plain rows (candidate_id, id,
+    consent_state) by candidate, and which applications :func:`may_be_tagged` (the
+    furthest stage each one's history went through is worked out in SQL)."""
+    if not applications:
+        return {}, set()
+    rows = db.session.execute(page_pool_query(), {"ids": [a.id for a in applications]}).all()
+    entries = {row.candidate_id: row for row in rows if row.id is not None}
+    reached = {row.application_id: (row.reached_from, row.reached_to) for row in rows}
+    taggable = set()
+    for a in applications:
+        ranks = [r for r in (*reached.get(a.id, ()), STAGE_RANKS.get(a.stage)) if r is not None]
+        best = STAGE_ORDER[max(ranks)] if ranks else a.stage
+        if a.stage != Stage.HIRED and best in POOLABLE_STAGES:
+            taggable.add(a.id)
+    return entries, taggable
+
+
+STAGE_RANKS = {stage: rank for rank, stage in enumerate(STAGE_ORDER)}
 
 
 @cache
-def stage_history_query() -> Select:
-    change = StageChange
-    return select(change.application_id, change.from_stage, change.to_stage).where(
-        change.application_id.in_(bindparam("ids", expanding=True))
+def page_pool_query() -> Select:
+    """page_pool_state's statement: per application its candidate's entry, and the highest
+    rank in STAGE_ORDER of the stages its changes came from and went to (two index walks)."""
+    application, change = Application.__table__.c, StageChange.__table__.c
+    entry = SilverMedalist.__table__
+
+    def highest_rank(stage_column):
+        rank = case(STAGE_RANKS, value=stage_column)
+        return (
+            select(func.max(rank)).where(change.application_id == application.id).scalar_subquery()
+        )
+
+    return (
+        select(
+            application.id.label("application_id"),
+            entry.c.candidate_id,
+            entry.c.id,
+            entry.c.consent_state,
+            highest_rank(change.from_stage).label("reached_from"),
+            highest_rank(change.to_stage).label("reached_to"),
+        )
+        .select_from(Application.__table__)
+        .outerjoin(entry, entry.c.candidate_id == application.candidate_id)
+        .where(application.id.in_(bindparam("ids", expanding=True)))
     )
 
 
@@ -1257,13 +1290,11 @@ def finalists_to_suggest(opening: Opening, pooled: set[int]) -> list[Application
 def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPool:
     """Pool entries and tag actions for the ``applications`` shown, finalists, and matches.
 
-    Only the rows on the page are looked at (their stage history read in one query), so a
-    pipeline of hundreds costs no more than one page. Entries come as plain rows (id and
-    consent state), from statements built once.
+    Only the rows on the page are looked at (their entries and stage history in one query),
+    so a pipeline of hundreds costs no more than one page. Entries come as plain rows (id
+    and consent state), from statements built once.
     """
-    candidate_ids = [a.candidate_id for a in applications]
-    entries = db.session.execute(page_entries_query(), {"candidate_ids": candidate_ids})
-    by_candidate = {e.candidate_id: e for e in entries}
+    by_candidate, taggable = page_pool_state(applications)
     is_open = opening.status == OpeningStatus.OPEN
     suggestions = []
     if opening.status == OpeningStatus.FILLED:
@@ -1281,16 +1312,8 @@ def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPo
         suggestions=suggestions,
         matches=matches_for_opening(opening) if is_open else [],
         own_silver_medalists=own_silver_medalist_rows(opening) if is_open else [],
-        taggable=taggable_ids(applications),
+        taggable=taggable,
     )
-
-
-@cache
-def page_entries_query() -> Select:
-    """The pool entries of a page's candidates: what the row's badge shows."""
-    return select(
-        SilverMedalist.candidate_id, SilverMedalist.id, SilverMedalist.consent_state
-    ).where(SilverMedalist.candidate_id.in_(bindparam("candidate_ids", expanding=True)))
 
 
 def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:

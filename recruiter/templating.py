@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, request, url_for
+from flask import url_for
 from markupsafe import Markup
 
 from .models import MessageStatus, Stage
@@ -79,25 +79,10 @@ class UrlPattern:
         return f"{self.head}{int(value)}{self.tail}"
 
 
-def fixed_url(endpoint: str, **values) -> str:
-    """``url_for`` of a link that is the same on every page (the menus, the style sheets).
-
-    base.html draws fourteen of them on every request; each is built once per app and mount
-    point (``SCRIPT_NAME``) and then looked up.
-    """
-    urls = current_app.extensions.setdefault("recruiter.fixed_urls", {})
-    key = (endpoint, request.script_root, *sorted(values.items()))
-    url = urls.get(key)
-    if url is None:
-        url = urls[key] = url_for(endpoint, **values)
-    return url
-
-
 GLOBALS = {
     "stage_badge": stage_badge,
     "note_state": note_state,
     "message_state": message_state,
     "waited": waited,
     "url_pattern": UrlPattern,
-    "fixed_url": fixed_url,
 }

@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, request
 from markupsafe import Markup
 
 from ..models import ConsentState, MessageStatus, Stage
@@ -46,9 +46,18 @@ class RowView(NamedTuple):
     taggable: bool
 
 
+def row_links() -> RowLinks:
+    """The rows' links, built once per app and mount point (``SCRIPT_NAME``)."""
+    built = current_app.extensions.setdefault("recruiter.row_links", {})
+    links = built.get(request.script_root)
+    if links is None:
+        links = built[request.script_root] = RowLinks()
+    return links
+
+
 class RowLinks:
-    """The links of every row, as patterns built once per page. Part of a row's cache key:
-    equal when every pattern is, and hashed once (not once per pattern per row)."""
+    """The links of every row, as patterns. Part of a row's cache key: equal when every
+    pattern is, and hashed once (not once per pattern per row)."""
 
     def __init__(self) -> None:
         self.candidate = UrlPattern("candidates.show", "candidate_id")

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Opening, OpeningStatus, Role, Stage, User
 from ..pool.services import opening_pool
 from .forms import STATUS_CHOICES, AddCandidateForm, MoveStageForm, OpeningForm, StatusForm
-from .rows import RowLinks, pipeline_rows
+from .rows import pipeline_rows, row_links
 from .services import (
     AlreadyApplied,
     CandidateDetailsMissing,
@@ -107,7 +107,7 @@ def show(opening_id: int):
         status_choices=STATUS_CHOICES,
         pool=opening_pool(opening, pipeline.applications),
         pipeline_rows=pipeline_rows,
-        links=RowLinks(),
+        links=row_links(),
     )
 
 

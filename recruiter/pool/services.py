@@ -965,8 +965,14 @@ def score_rows(
     rows: list[MatchRow], opening: Opening, words: set[str], text_scores: dict[int, float]
 ) -> list[Match]:
     """The rows that score at all, scored."""
-    scored = (score_row(row, opening, words, text_scores) for row in rows)
+    title, place = title_and_place(opening, words)
+    scored = (score_row(row, opening, words, text_scores, title, place) for row in rows)
     return [match for match in scored if match.reasons]
+
+
+def title_and_place(opening: Opening, words: set[str]) -> tuple[str, str]:
+    """What score_row compares every row with: the title's words in order, the location."""
+    return " ".join(sorted(words)), opening.location.strip().lower()
 
 
 @dataclass(slots=True)
@@ -1219,11 +1225,18 @@ def score_entry(
 
 
 def score_row(
-    row: MatchRow, opening: Opening, words: set[str], text_scores: dict[int, float]
+    row: MatchRow,
+    opening: Opening,
+    words: set[str],
+    text_scores: dict[int, float],
+    title: str | None = None,
+    place: str | None = None,
 ) -> Match:
-    """score_entry on a plain row (the match's entry is the row)."""
+    """score_entry on a plain row (the match's entry is the row); ``title`` and ``place``
+    are title_and_place's, worked out once for many rows."""
+    if title is None or place is None:
+        title, place = title_and_place(opening, words)
     match = Match(entry=row, score=0.0)
-    title = " ".join(sorted(words))
     skills = sorted(s for s in row.skills if s in words or f" {s} " in f" {title} ")
     if skills:
         match.score += 3 * len(skills)
@@ -1235,7 +1248,6 @@ def score_row(
     if row.seniority and words & set(SENIORITY_WORDS[row.seniority]):
         match.score += 1
         match.reasons.append(f"seniority: {row.seniority.label}")
-    place = opening.location.strip().lower()
     if place and (place in row.locations.lower() or "remote" in row.locations.lower()):
         match.score += 1
         match.reasons.append(f"would work in: {row.locations}")

@@ -240,3 +240,54 @@ def test_pipeline_pages_in_order_on_postgres(postgres_url):
     pipeline_in_order(app)
     with app.app_context():
         db.engine.dispose()
+
+
+def signed_in_with_csrf(app, who: str):
+    """A client signed in with the CSRF check on, and the token of its session."""
+    import re
+
+    from factories import PASSWORD
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"email": USERS[who][0], "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("config_overrides", [{"WTF_CSRF_ENABLED": True}])
+def test_rows_carry_each_sessions_token_and_their_current_values(app, pipeline):
+    """The rows' markup is memoized on what they show: each session still gets its own
+    CSRF token in every row's forms, and a changed row shows its new values."""
+    import re
+
+    oid, (aid, *_) = pipeline["mine"]["opening"], pipeline["mine"]["applications"]
+    maria, rita = signed_in_with_csrf(app, "manager"), signed_in_with_csrf(app, "recruiter")
+    move = re.compile(
+        rf'action="/openings/applications/{aid}/stage"[^>]*>\s*'
+        r'<input type="hidden" name="csrf_token" value="([^"]+)"'
+    )
+    bulk = re.compile(
+        r'id="bulk-form"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"'
+    )
+    tokens = []
+    for client in (maria, rita):
+        page = client.get(f"/openings/{oid}").get_data(as_text=True)
+        tokens.append(move.search(page).group(1))
+        assert tokens[-1] == bulk.search(page).group(1)
+    assert tokens[0] != tokens[1]
+    moved = rita.post(
+        f"/openings/applications/{aid}/stage", data={"stage": "final", "csrf_token": tokens[1]}
+    )
+    assert moved.status_code == 302
+    with app.app_context():
+        application = db.session.get(Application, aid)
+        assert application.stage == Stage.FINAL
+        application.candidate.name = "Renamed Person"
+        db.session.commit()
+    page = maria.get(f"/openings/{oid}").get_data(as_text=True)
+    row = page[page.index(f'id="application-{aid}"') :]
+    row = row[: row.index("</li>")]
+    assert "Renamed Person" in row and ">Final</span>" in row
+    assert '<option value="final" selected>' in row

@@ -6,7 +6,8 @@ of them were a third of the page. A row's markup is a pure function of the value
 the page's links), so it is memoized on exactly those values in a bounded LRU cache: the same
 values give the same markup whatever changes in the database, and a row whose values change
 is simply a new key. Times enter as the displayed text, never as a datetime. The CSRF token
-(per session) is not in the markup: a placeholder is replaced by the page's token.
+(per session) is not in the markup: a placeholder is replaced by the page's token. (The
+template is read once per process: in development, an edit to it shows after a restart.)
 """
 
 from __future__ import annotations

@@ -1131,7 +1131,8 @@ def short_list_rows_query(
 def short_list_query(
     postgres: bool, skills: int, families: int, has_text: bool, levels: bool, place: bool
 ) -> Select:
-    """short_list's statement for this shape, built once; every value is a parameter."""
+    """The short list's walks for this shape (ids and text scores, an entry possibly more
+    than once), built once; every value is a parameter."""
     walks = []
     link = silver_medalist_skill.c
     no_score = cast(null(), Float)

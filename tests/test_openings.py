@@ -1,5 +1,6 @@
 """Openings, adding candidates and moving applications between stages."""
 
+import pytest
 from factories import USERS
 from sqlalchemy import func, select
 
@@ -162,3 +163,131 @@ def test_demo_load_fills_an_empty_database(tmp_path):
     assert runner.invoke(args=["demo", "load", "--if-empty"]).exit_code == 0
     with app.app_context():
         db.engine.dispose()
+
+
+def pipeline_in_order(app) -> None:
+    """Every page of a pipeline holds the rows it should, in stage order, then by time in the
+    stage, then by name: pages start and end inside stages, and names break ties."""
+    from datetime import timedelta
+
+    from recruiter.models import utcnow
+    from recruiter.openings.services import applications_by_stage
+
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == USERS["manager"][0]))
+        opening = Opening(title="Order", team="", location="", owner=owner)
+        same = utcnow() - timedelta(days=3)
+        plan = [
+            (Stage.REJECTED, "Ada", same),
+            (Stage.APPLIED, "Zoe", same),
+            (Stage.APPLIED, "Bea", same),
+            (Stage.INTERVIEW, "Cy", same - timedelta(days=1)),
+            (Stage.APPLIED, "Al", same - timedelta(days=2)),
+            (Stage.OFFER, "Di", same),
+            (Stage.REJECTED, "Ed", same - timedelta(days=1)),
+        ]
+        for i, (stage, name, since) in enumerate(plan):
+            candidate = Candidate(name=name, email=f"order{i}@example.com")
+            db.session.add(
+                Application(
+                    candidate=candidate, opening=opening, stage=stage, stage_changed_at=since
+                )
+            )
+        db.session.commit()
+        expected = ["Al", "Bea", "Zoe", "Cy", "Di", "Ed", "Ada"]
+        for per_page in (1, 2, 3, 7, 50):
+            names = []
+            for page in range(1, -(-len(plan) // per_page) + 1):
+                shown = applications_by_stage(opening, page, per_page)
+                assert shown.page == page and shown.total == len(plan)
+                rows = shown.applications
+                assert list(shown.groups) == list(dict.fromkeys(r.stage for r in rows))
+                names += [r.candidate.name for r in rows]
+            assert names == expected, per_page
+        past_the_end = applications_by_stage(opening, 99, 3)
+        assert past_the_end.page == 3 and [r.candidate.name for r in past_the_end.applications] == [
+            "Ada"
+        ]
+
+
+def test_pipeline_pages_split_stages_in_order(app):
+    pipeline_in_order(app)
+
+
+@pytest.mark.postgres
+def test_pipeline_pages_in_order_on_postgres(postgres_url):
+    from pathlib import Path
+
+    from factories import PASSWORD
+    from flask_migrate import upgrade
+
+    from recruiter import create_app
+    from recruiter.auth.services import create_user
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+        email, name, role = USERS["manager"]
+        create_user(email, name, role, PASSWORD)
+        db.session.commit()
+    pipeline_in_order(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def signed_in_with_csrf(app, who: str):
+    """A client signed in with the CSRF check on, and the token of its session."""
+    import re
+
+    from factories import PASSWORD
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"email": USERS[who][0], "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("config_overrides", [{"WTF_CSRF_ENABLED": True}])
+def test_rows_carry_each_sessions_token_and_their_current_values(app, pipeline):
+    """The rows' markup is memoized on what they show: each session still gets its own
+    CSRF token in every row's forms, and a changed row shows its new values."""
+    import re
+
+    oid, (aid, *_) = pipeline["mine"]["opening"], pipeline["mine"]["applications"]
+    maria, rita = signed_in_with_csrf(app, "manager"), signed_in_with_csrf(app, "recruiter")
+    move = re.compile(
+        rf'action="/openings/applications/{aid}/stage"[^>]*>\s*'
+        r'<input type="hidden" name="csrf_token" value="([^"]+)"'
+    )
+    bulk = re.compile(
+        r'id="bulk-form"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"'
+    )
+    tokens = []
+    for client in (maria, rita):
+        page = client.get(f"/openings/{oid}").get_data(as_text=True)
+        tokens.append(move.search(page).group(1))
+        assert tokens[-1] == bulk.search(page).group(1)
+    assert tokens[0] != tokens[1]
+    moved = rita.post(
+        f"/openings/applications/{aid}/stage", data={"stage": "final", "csrf_token": tokens[1]}
+    )
+    assert moved.status_code == 302
+    with app.app_context():
+        application = db.session.get(Application, aid)
+        assert application.stage == Stage.FINAL
+        application.candidate.name = "Renamed Person"
+        db.session.commit()
+    page = maria.get(f"/openings/{oid}").get_data(as_text=True)
+    row = page[page.index(f'id="application-{aid}"') :]
+    row = row[: row.index("</li>")]
+    assert "Renamed Person" in row and ">Final</span>" in row
+    assert '<option value="final" selected>' in row

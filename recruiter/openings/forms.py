@@ -36,13 +36,15 @@ class AddCandidateForm(FlaskForm):
     submit = SubmitField("Add to opening")
 
 
+# The choices of the forms below, also drawn by hand on the opening page (once per page).
+STAGE_CHOICES = [
+    SelectChoice(s.value, s.label) for s in [*ACTIVE_STAGES, Stage.HIRED, Stage.WITHDRAWN]
+]
+STATUS_CHOICES = [SelectChoice(s.value, s.value.capitalize()) for s in OpeningStatus]
+
+
 class MoveStageForm(FlaskForm):
-    stage = SelectField(
-        "Move to",
-        choices=[
-            SelectChoice(s.value, s.label) for s in [*ACTIVE_STAGES, Stage.HIRED, Stage.WITHDRAWN]
-        ],
-    )
+    stage = SelectField("Move to", choices=STAGE_CHOICES)
     submit = SubmitField("Move")
 
     def validate_stage(self, field) -> None:
@@ -51,7 +53,5 @@ class MoveStageForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(
-        "Status", choices=[SelectChoice(s.value, s.value.capitalize()) for s in OpeningStatus]
-    )
+    status = SelectField("Status", choices=STATUS_CHOICES)
     submit = SubmitField("Update status")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Row, case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Row, Select, bindparam, func, literal, select, union_all
 
 from ..auth.access import owner_in_view
 from ..extensions import db
@@ -137,12 +137,6 @@ class PipelinePage(CountedPages):
         return [row for rows in self.groups.values() for row in rows]
 
 
-# Stages in pipeline order: what needs a decision first, decided applications last.
-STAGE_ORDER = case(
-    {stage: position for position, stage in enumerate(Stage)}, value=Application.stage
-)
-
-
 @dataclass(slots=True)
 class RowNote:
     """The delivery state of a pipeline row's latest note."""
@@ -182,73 +176,135 @@ class PipelineRow:
 def applications_by_stage(opening: Opening, page: int = 1, per_page: int = 50) -> PipelinePage:
     """A page of the opening's applications grouped by stage, longest-waiting first in each.
 
-    Paginated in pipeline order, in one query of plain columns: each row's candidate and its
-    latest rejection with the note's delivery state joined in. A pipeline of hundreds costs
-    what a page of fifty does, and no ORM object is built for a row.
+    The stage counts say which stages the page spans and where in each it starts, so the
+    page is one query of plain columns reading those stages only (through the opening's
+    (opening_id, stage) index), each row's candidate and latest rejection with its note's
+    delivery state joined in. A pipeline of hundreds costs what a page of fifty does, and no
+    ORM object is built for a row. The statements are built once per process.
     """
-    counts = stage_counts([opening.id])[opening.id]
+    counts = dict(db.session.execute(pipeline_counts_query(), {"opening_id": opening.id}).all())
     result = PipelinePage({}, counts, 1, per_page)
     result.page = min(max(page, 1), result.pages)
-    # The page's fifty first (sorted by stage, time in stage and name), then their latest
-    # rejection and its note: the latest-rejection look-up runs for the page's rows only.
-    order = (STAGE_ORDER, Application.stage_changed_at, Candidate.name, Application.id)
-    rows = (
-        select(
-            Application.id,
-            Application.candidate_id,
-            Application.stage,
-            Application.stage_changed_at,
-            Candidate.name,
-            Candidate.email,
-            Candidate.timezone,
-            func.row_number().over(order_by=order).label("position"),
-        )
-        .join(Application.candidate)
-        .where(Application.opening_id == opening.id)
-        .order_by(*order)
-        .offset((result.page - 1) * per_page)
-        .limit(per_page)
-        .subquery()
+    spans = stage_spans(counts, (result.page - 1) * per_page, per_page)
+    if not spans:
+        return result
+    params = {"opening_id": opening.id}
+    for i, (stage, offset, limit) in enumerate(spans):
+        params |= {f"stage_{i}": stage, f"offset_{i}": offset, f"limit_{i}": limit}
+    groups = result.groups
+    for (
+        application_id,
+        candidate_id,
+        stage,
+        since,
+        name,
+        email,
+        timezone,
+        _,
+        rejection_id,
+        cancelled_at,
+        message_id,
+        status,
+        send_after,
+        last_error,
+    ) in db.session.execute(pipeline_page_query(len(spans)), params):
+        rejection = None
+        if rejection_id is not None:
+            note = RowNote(status, send_after, last_error) if message_id else None
+            pending = cancelled_at is None and status == MessageStatus.QUEUED
+            rejection = RowRejection(rejection_id, pending, note)
+        candidate = RowCandidate(name, email, timezone)
+        row = PipelineRow(application_id, candidate_id, stage, since, candidate, rejection)
+        if stage in groups:
+            groups[stage].append(row)
+        else:
+            groups[stage] = [row]
+    return result
+
+
+def stage_spans(counts: dict[Stage, int], offset: int, limit: int) -> list[tuple[Stage, int, int]]:
+    """The stages that rows ``offset`` to ``offset + limit`` of a pipeline (in stage order,
+    ``counts`` in each) fall in: (stage, offset within the stage, how many)."""
+    spans = []
+    start = 0
+    for stage in Stage:  # pipeline order: what needs a decision first, decided ones last
+        end = start + counts.get(stage, 0)
+        first, last = max(offset, start), min(offset + limit, end)
+        if first < last:
+            spans.append((stage, first - start, last - first))
+        start = end
+    return spans
+
+
+@cache
+def pipeline_counts_query() -> Select:
+    """How many of the opening's applications are at each stage (from the index alone)."""
+    application = Application.__table__.c
+    return (
+        select(application.stage, func.count())
+        .where(application.opening_id == bindparam("opening_id"))
+        .group_by(application.stage)
     )
-    earlier = aliased(Rejection)
+
+
+@cache
+def pipeline_page_query(stages: int) -> Select:
+    """applications_by_stage's page spanning ``stages`` stages: from each stage its rows
+    (by time in stage and name), then their latest rejection and its note, looked up for the
+    page's rows only. Only the spanned stages' candidates are read (a whole pipeline's were,
+    to sort by name: 2.4 ms instead of 0.5 for opening 1 of the bench data). Table columns,
+    not the models' attributes: the rows are read as they come, without the ORM's loading."""
+    application, candidate = Application.__table__.c, Candidate.__table__.c
+    rejection, message = Rejection.__table__, OutboxMessage.__table__
+    parts = []
+    for i in range(stages):
+        part = (
+            select(
+                application.id,
+                application.candidate_id,
+                application.stage,
+                application.stage_changed_at,
+                candidate.name,
+                candidate.email,
+                candidate.timezone,
+                literal(i).label("part"),
+            )
+            .join_from(Application.__table__, Candidate.__table__)
+            .where(
+                application.opening_id == bindparam("opening_id"),
+                application.stage == bindparam(f"stage_{i}"),
+            )
+            .order_by(application.stage_changed_at, candidate.name, application.id)
+            .offset(bindparam(f"offset_{i}"))
+            .limit(bindparam(f"limit_{i}"))
+            .subquery()
+        )
+        # Each part as a subquery: SQLite allows no ORDER BY or LIMIT in a compound's parts.
+        parts.append(select(*part.c))
+    rows = (union_all(*parts) if stages > 1 else parts[0]).subquery()
+    earlier = rejection.alias()
     latest = (
-        select(earlier.id)
-        .where(earlier.application_id == rows.c.id)
-        .order_by(earlier.created_at.desc(), earlier.id.desc())
+        select(earlier.c.id)
+        .where(earlier.c.application_id == rows.c.id)
+        .order_by(earlier.c.created_at.desc(), earlier.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    query = (
+    return (
         select(
             rows,
-            Rejection.id.label("rejection_id"),
-            Rejection.cancelled_at,
-            OutboxMessage.id.label("message_id"),
-            OutboxMessage.status,
-            OutboxMessage.send_after,
-            OutboxMessage.last_error,
+            rejection.c.id.label("rejection_id"),
+            rejection.c.cancelled_at,
+            message.c.id.label("message_id"),
+            message.c.status,
+            message.c.send_after,
+            message.c.last_error,
         )
         .select_from(rows)
-        .outerjoin(Rejection, Rejection.id == latest)
-        .outerjoin(OutboxMessage, OutboxMessage.id == Rejection.message_id)
-        .order_by(rows.c.position)
+        .outerjoin(rejection, rejection.c.id == latest)
+        .outerjoin(message, message.c.id == rejection.c.message_id)
+        .order_by(rows.c.part, rows.c.stage_changed_at, rows.c.name, rows.c.id)
     )
-    for r in db.session.execute(query):
-        note = RowNote(r.status, r.send_after, r.last_error) if r.message_id else None
-        rejection = None
-        if r.rejection_id is not None:
-            pending = r.cancelled_at is None and r.status == MessageStatus.QUEUED
-            rejection = RowRejection(r.rejection_id, pending, note)
-        row = PipelineRow(
-            r.id,
-            r.candidate_id,
-            r.stage,
-            r.stage_changed_at,
-            RowCandidate(r.name, r.email, r.timezone),
-            rejection,
-        )
-        result.groups.setdefault(row.stage, []).append(row)
-    return result
 
 
 WAITING_STAGES = (Stage.INTERVIEW, Stage.FINAL, Stage.OFFER)

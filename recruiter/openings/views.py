@@ -10,9 +10,9 @@ from wtforms import SelectChoice
 from ..auth.access import get_application, get_opening, visible_openings
 from ..extensions import db
 from ..models import Opening, OpeningStatus, Role, Stage, User
-from ..pool.forms import FellThroughForm
 from ..pool.services import opening_pool
-from .forms import AddCandidateForm, MoveStageForm, OpeningForm, StatusForm
+from .forms import STATUS_CHOICES, AddCandidateForm, MoveStageForm, OpeningForm, StatusForm
+from .rows import pipeline_rows, row_links
 from .services import (
     AlreadyApplied,
     CandidateDetailsMissing,
@@ -104,10 +104,10 @@ def show(opening_id: int):
         "openings/show.html",
         opening=opening,
         pipeline=pipeline,
-        status_form=StatusForm(status=opening.status.value),
-        move_form=MoveStageForm(),
+        status_choices=STATUS_CHOICES,
         pool=opening_pool(opening, pipeline.applications),
-        fell_through_form=FellThroughForm(),
+        pipeline_rows=pipeline_rows,
+        links=row_links(),
     )
 
 

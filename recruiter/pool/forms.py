@@ -64,11 +64,11 @@ class MessageForm(FlaskForm):
     submit = SubmitField("Send")
 
 
+FELL_THROUGH_CHOICES = [SelectChoice(k, v) for k, v in FELL_THROUGH_REASONS.items()]
+
+
 class FellThroughForm(FlaskForm):
-    reason = SelectField(
-        "What happened",
-        choices=[SelectChoice(k, v) for k, v in FELL_THROUGH_REASONS.items()],
-    )
+    reason = SelectField("What happened", choices=FELL_THROUGH_CHOICES)
     submit = SubmitField("Hire fell through")
 
 

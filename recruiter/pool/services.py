@@ -7,7 +7,7 @@ Public API for other features (referrals, the rejection form):
 from __future__ import annotations
 
 import calendar
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,11 +16,14 @@ from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import (
+    ColumnElement,
     Float,
+    Row,
     Select,
     String,
     and_,
     bindparam,
+    case,
     cast,
     exists,
     func,
@@ -186,21 +189,58 @@ def may_be_tagged(application: Application) -> bool:
 
 
 def taggable_ids(applications: list[Application]) -> set[int]:
-    """Which of a page of applications :func:`may_be_tagged`, from one query of their
-    history's stages (plain rows, not a stage-change object per move)."""
-    history: dict[int, list[Stage | None]] = defaultdict(list)
-    rows = db.session.execute(
-        select(StageChange.application_id, StageChange.from_stage, StageChange.to_stage).where(
-            StageChange.application_id.in_([a.id for a in applications])
+    """Which of a page of applications :func:`may_be_tagged`, from one query."""
+    return page_pool_state(applications)[1]
+
+
+def page_pool_state(applications) -> tuple[dict[int, Row], set[int]]:
+    """For a page of applications (anything with ``id``, ``candidate_id`` and ``stage``),
+    in one statement: their candidates' pool entries as plain rows (candidate_id, id,
+    consent_state) by candidate, and which applications :func:`may_be_tagged` (the
+    furthest stage each one's history went through is worked out in SQL)."""
+    if not applications:
+        return {}, set()
+    rows = db.session.execute(page_pool_query(), {"ids": [a.id for a in applications]}).all()
+    entries = {row.candidate_id: row for row in rows if row.id is not None}
+    reached = {row.application_id: (row.reached_from, row.reached_to) for row in rows}
+    taggable = set()
+    for a in applications:
+        ranks = [r for r in (*reached.get(a.id, ()), STAGE_RANKS.get(a.stage)) if r is not None]
+        best = STAGE_ORDER[max(ranks)] if ranks else a.stage
+        if a.stage != Stage.HIRED and best in POOLABLE_STAGES:
+            taggable.add(a.id)
+    return entries, taggable
+
+
+STAGE_RANKS = {stage: rank for rank, stage in enumerate(STAGE_ORDER)}
+
+
+@cache
+def page_pool_query() -> Select:
+    """page_pool_state's statement: per application its candidate's entry, and the highest
+    rank in STAGE_ORDER of the stages its changes came from and went to (two index walks)."""
+    application, change = Application.__table__.c, StageChange.__table__.c
+    entry = SilverMedalist.__table__
+
+    def highest_rank(stage_column):
+        rank = case(STAGE_RANKS, value=stage_column)
+        return (
+            select(func.max(rank)).where(change.application_id == application.id).scalar_subquery()
         )
+
+    return (
+        select(
+            application.id.label("application_id"),
+            entry.c.candidate_id,
+            entry.c.id,
+            entry.c.consent_state,
+            highest_rank(change.from_stage).label("reached_from"),
+            highest_rank(change.to_stage).label("reached_to"),
+        )
+        .select_from(Application.__table__)
+        .outerjoin(entry, entry.c.candidate_id == application.candidate_id)
+        .where(application.id.in_(bindparam("ids", expanding=True)))
     )
-    for application_id, from_stage, to_stage in rows:
-        history[application_id] += [from_stage, to_stage]
-    return {
-        a.id
-        for a in applications
-        if a.stage != Stage.HIRED and furthest(a.stage, history[a.id]) in POOLABLE_STAGES
-    }
 
 
 def entry_for_candidate(candidate: Candidate) -> SilverMedalist | None:
@@ -909,12 +949,12 @@ def matches_for_opening(opening: Opening, limit: int = 5) -> list[Match]:
     words = opening_words(opening)
     skill_ids = title_skills(words)
     families = [family for family in role_families() if fits_family(family, words)]
-    ids, text_scores = short_list(opening, words, skill_ids, families)
-    found = score_rows(match_rows(opening, ids), opening, words, text_scores) if ids else []
+    rows, text_scores = short_list(opening, words, skill_ids, families)
+    found = score_rows(rows, opening, words, text_scores)
     if len(found) < limit:
         # Perhaps a small pool: then everyone is scored (seniority or location alone may be
         # a match). One more than MATCH_FULL_SCAN_UP_TO rows tells a big pool.
-        everyone = match_rows(opening, None, MATCH_FULL_SCAN_UP_TO + 1)
+        everyone = match_rows(opening, MATCH_FULL_SCAN_UP_TO + 1)
         if len(everyone) <= MATCH_FULL_SCAN_UP_TO:
             found = score_rows(everyone, opening, words, text_scores)
     found.sort(key=lambda m: (m.score, m.entry.rating), reverse=True)
@@ -925,8 +965,14 @@ def score_rows(
     rows: list[MatchRow], opening: Opening, words: set[str], text_scores: dict[int, float]
 ) -> list[Match]:
     """The rows that score at all, scored."""
-    scored = (score_row(row, opening, words, text_scores) for row in rows)
+    title, place = title_and_place(opening, words)
+    scored = (score_row(row, opening, words, text_scores, title, place) for row in rows)
     return [match for match in scored if match.reasons]
+
+
+def title_and_place(opening: Opening, words: set[str]) -> tuple[str, str]:
+    """What score_row compares every row with: the title's words in order, the location."""
+    return " ".join(sorted(words)), opening.location.strip().lower()
 
 
 @dataclass(slots=True)
@@ -942,46 +988,44 @@ class MatchRow:
     name: str = ""
 
 
-def match_rows(opening: Opening, ids: set[int] | None, limit: int | None = None) -> list[MatchRow]:
-    """The referable entries (of ``ids``, or all of them up to ``limit``), minus the
-    opening's own applicants, as plain rows with their skills and the candidate's name."""
-    params = {"now": utcnow(), "opening_id": opening.id}
-    if ids is not None:
-        params["ids"] = list(ids)
-    else:
-        params["limit"] = limit or MATCH_FULL_SCAN_UP_TO + 1
-    return [
-        MatchRow(*row[:5], row[5].split(SKILL_SEPARATOR) if row[5] else [], row[6])
-        for row in db.session.execute(match_rows_query(ids is not None), params)
-    ]
+def match_rows(opening: Opening, limit: int) -> list[MatchRow]:
+    """Up to ``limit`` referable entries, minus the opening's own applicants, as plain rows
+    with their skills and the candidate's name."""
+    params = {"now": utcnow(), "opening_id": opening.id, "limit": limit}
+    return [match_row(row) for row in db.session.execute(match_rows_query(), params)]
+
+
+def match_row(row) -> MatchRow:
+    """A MatchRow from a row of (id, rating, role_family, seniority, locations, skills, name)."""
+    skills = row[5].split(SKILL_SEPARATOR) if row[5] else []
+    return MatchRow(row[0], row[1], row[2], row[3], row[4], skills, row[6])
+
+
+def match_columns() -> tuple:
+    """What scoring needs of an entry, in match_row's order."""
+    entry = SilverMedalist
+    skills = entry_skill_names()
+    return (entry.id, entry.rating, entry.role_family, entry.seniority, entry.locations, skills)
+
+
+def not_applied(opening_id) -> ColumnElement:
+    """The entry's candidate has no application to the opening."""
+    applicants = select(Application.candidate_id).where(Application.opening_id == opening_id)
+    return ~SilverMedalist.candidate_id.in_(applicants)
 
 
 @cache
-def match_rows_query(by_id: bool) -> Select:
+def match_rows_query() -> Select:
     """match_rows' statement, built once; every value is a parameter."""
-    skills = entry_skill_names()
-    applicants = select(Application.candidate_id).where(
-        Application.opening_id == bindparam("opening_id")
-    )
-    query = (
-        select(
-            SilverMedalist.id,
-            SilverMedalist.rating,
-            SilverMedalist.role_family,
-            SilverMedalist.seniority,
-            SilverMedalist.locations,
-            skills,
-            Candidate.name,
-        )
+    return (
+        select(*match_columns(), Candidate.name)
         .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
         .where(
             *contactable_clauses(bindparam("now", type_=UTCDateTime)),
-            ~SilverMedalist.candidate_id.in_(applicants),
+            not_applied(bindparam("opening_id")),
         )
+        .limit(bindparam("limit"))
     )
-    if by_id:
-        return query.where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
-    return query.limit(bindparam("limit"))
 
 
 def title_skills(words: set[str]) -> list[int]:
@@ -1011,9 +1055,10 @@ def fits_family(family: str, words: set[str]) -> bool:
 
 def short_list(
     opening: Opening, words: set[str], skill_ids: list[int], families: list[str]
-) -> tuple[set[int], dict[int, float]]:
-    """Entry ids worth scoring for an opening, and the text relevance (0..2) of those whose
-    text mentions the title or team, scaled to the best of them; one statement.
+) -> tuple[list[MatchRow], dict[int, float]]:
+    """The referable entries worth scoring for an opening (minus its own applicants), as
+    plain rows, and the text relevance (0..2) of the short list's entries whose text
+    mentions the title or team, scaled to the best of them; one statement.
 
     Each source is an index walk stopped at MATCH_SHORT_LIST referable entries: per skill
     named in the title the most recently pooled with it; per fitting role family the best
@@ -1027,12 +1072,13 @@ def short_list(
     place = opening.location.strip().lower()
     has_text = bool(search_words(title))
     if not (has_text or skill_ids or families):
-        return set(), {}
-    statement = short_list_query(
+        return [], {}
+    statement = short_list_rows_query(
         is_postgres(), len(skill_ids), len(families), has_text, bool(levels), bool(place)
     )
     params = {
         "now": utcnow(),
+        "opening_id": opening.id,
         "limit": MATCH_SHORT_LIST,
         "skill_ids": skill_ids,
         "families": families,
@@ -1043,17 +1089,50 @@ def short_list(
     }
     if has_text:
         params["text_query"] = text_query(title, any_word=True)
-    rows = db.session.execute(statement, params).all()
-    best = max((score for _, score in rows if score is not None), default=0) or 1
-    scores = {entry_id: 2 * score / best for entry_id, score in rows if score is not None}
-    return {entry_id for entry_id, _ in rows}, scores
+    listed = db.session.execute(statement, params).all()
+    best = max((row.score for row in listed if row.score is not None), default=0) or 1
+    scores = {row.id: 2 * row.score / best for row in listed if row.score is not None}
+    return [match_row(row) for row in listed if row.eligible], scores
+
+
+@cache
+def short_list_rows_query(
+    postgres: bool, skills: int, families: int, has_text: bool, levels: bool, place: bool
+) -> Select:
+    """short_list's statement for this shape, built once: each listed entry once, with its
+    best text score, whether it may be offered (referable, not an applicant: the text scores
+    are scaled over every listed entry, so the others come too), and what scoring needs."""
+    listed = short_list_query(postgres, skills, families, has_text, levels, place).subquery()
+    best = (
+        select(listed.c.id, func.max(listed.c.score).label("score"))
+        .group_by(listed.c.id)
+        .subquery()
+    )
+    eligible = and_(
+        *contactable_clauses(bindparam("now", type_=UTCDateTime)),
+        not_applied(bindparam("opening_id")),
+    )
+    return (
+        select(
+            best.c.id,
+            *match_columns()[1:],
+            Candidate.name,
+            best.c.score,
+            case((eligible, 1), else_=0).label("eligible"),
+        )
+        .select_from(best)
+        .outerjoin(SilverMedalist, SilverMedalist.id == best.c.id)
+        .outerjoin(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .order_by(best.c.id)
+    )
 
 
 @cache
 def short_list_query(
     postgres: bool, skills: int, families: int, has_text: bool, levels: bool, place: bool
 ) -> Select:
-    """short_list's statement for this shape, built once; every value is a parameter."""
+    """The short list's walks for this shape (ids and text scores, an entry possibly more
+    than once), built once; every value is a parameter."""
     walks = []
     link = silver_medalist_skill.c
     no_score = cast(null(), Float)
@@ -1147,11 +1226,18 @@ def score_entry(
 
 
 def score_row(
-    row: MatchRow, opening: Opening, words: set[str], text_scores: dict[int, float]
+    row: MatchRow,
+    opening: Opening,
+    words: set[str],
+    text_scores: dict[int, float],
+    title: str | None = None,
+    place: str | None = None,
 ) -> Match:
-    """score_entry on a plain row (the match's entry is the row)."""
+    """score_entry on a plain row (the match's entry is the row); ``title`` and ``place``
+    are title_and_place's, worked out once for many rows."""
+    if title is None or place is None:
+        title, place = title_and_place(opening, words)
     match = Match(entry=row, score=0.0)
-    title = " ".join(sorted(words))
     skills = sorted(s for s in row.skills if s in words or f" {s} " in f" {title} ")
     if skills:
         match.score += 3 * len(skills)
@@ -1163,7 +1249,6 @@ def score_row(
     if row.seniority and words & set(SENIORITY_WORDS[row.seniority]):
         match.score += 1
         match.reasons.append(f"seniority: {row.seniority.label}")
-    place = opening.location.strip().lower()
     if place and (place in row.locations.lower() or "remote" in row.locations.lower()):
         match.score += 1
         match.reasons.append(f"would work in: {row.locations}")
@@ -1178,12 +1263,12 @@ def score_row(
 
 @dataclass
 class OpeningPool:
-    """What the opening page shows from the pool."""
+    """What the opening page shows from the pool (plain rows: the page only reads them)."""
 
-    entries_by_candidate: dict[int, SilverMedalist]
+    entries_by_candidate: dict[int, Row]
     suggestions: list[Application]
     matches: list[Match]
-    own_silver_medalists: list[SilverMedalist]
+    own_silver_medalists: list[Row]
     taggable: set[int]
 
 
@@ -1218,14 +1303,11 @@ def finalists_to_suggest(opening: Opening, pooled: set[int]) -> list[Application
 def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPool:
     """Pool entries and tag actions for the ``applications`` shown, finalists, and matches.
 
-    Only the rows on the page are looked at (their stage history read in one query), so a
-    pipeline of hundreds costs no more than one page.
+    Only the rows on the page are looked at (their entries and stage history in one query),
+    so a pipeline of hundreds costs no more than one page. Entries come as plain rows (id
+    and consent state), from statements built once.
     """
-    candidate_ids = [a.candidate_id for a in applications]
-    entries = db.session.scalars(
-        select(SilverMedalist).where(SilverMedalist.candidate_id.in_(candidate_ids))
-    )
-    by_candidate = {e.candidate_id: e for e in entries}
+    by_candidate, taggable = page_pool_state(applications)
     is_open = opening.status == OpeningStatus.OPEN
     suggestions = []
     if opening.status == OpeningStatus.FILLED:
@@ -1242,8 +1324,8 @@ def opening_pool(opening: Opening, applications: list[Application]) -> OpeningPo
         entries_by_candidate=by_candidate,
         suggestions=suggestions,
         matches=matches_for_opening(opening) if is_open else [],
-        own_silver_medalists=own_silver_medalists(opening) if is_open else [],
-        taggable=taggable_ids(applications),
+        own_silver_medalists=own_silver_medalist_rows(opening) if is_open else [],
+        taggable=taggable,
     )
 
 
@@ -1254,12 +1336,32 @@ def own_silver_medalists(opening: Opening) -> list[SilverMedalist]:
             select(SilverMedalist)
             .join(SilverMedalist.candidate)
             .options(contains_eager(SilverMedalist.candidate))
-            .where(
-                SilverMedalist.opening_id == opening.id,
-                SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),
-            )
+            .where(*own_silver_medalist_clauses(opening.id))
             .order_by(SilverMedalist.rating.desc(), SilverMedalist.created_at)
         )
+    )
+
+
+def own_silver_medalist_rows(opening: Opening) -> list[Row]:
+    """own_silver_medalists as plain rows (id, name, consent_state), for the opening page."""
+    return list(db.session.execute(own_rows_query(), {"opening_id": opening.id}))
+
+
+@cache
+def own_rows_query() -> Select:
+    return (
+        select(SilverMedalist.id, Candidate.name, SilverMedalist.consent_state)
+        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
+        .where(*own_silver_medalist_clauses(bindparam("opening_id")))
+        .order_by(SilverMedalist.rating.desc(), SilverMedalist.created_at)
+    )
+
+
+def own_silver_medalist_clauses(opening_id) -> tuple:
+    """Tagged from this opening and still in the pool (pending or given)."""
+    return (
+        SilverMedalist.opening_id == opening_id,
+        SilverMedalist.consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN]),
     )
 
 

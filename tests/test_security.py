@@ -289,7 +289,7 @@ def test_failures_store_no_address_typed(app, client):
 # --- What users type is escaped, never evaluated ---
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-TEMPLATE = "{{ 7*7 }}{% if true %}evaluated{% endif %}"
+TEMPLATE = "{{ 7777*7 }}{% if true %}evaluated{% endif %}"
 
 
 @pytest.mark.parametrize(
@@ -329,7 +329,7 @@ def test_typed_text_is_escaped_and_never_a_template(app, client, auth, runner):
             "send": "Send",
         },
     )
-    assert refused.status_code == 200 and "49" not in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "54439" not in refused.get_data(as_text=True)
     # ...and markup in one is sent as text, escaped in the HTML part.
     note = f"Dear Zed,\n\nThank you for your time. {XSS}\n\nMaria"
     response = client.post(

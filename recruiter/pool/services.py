@@ -205,8 +205,45 @@ def taggable_ids(applications: list[Application]) -> set[int]:
 
 def entry_for_candidate(candidate: Candidate) -> SilverMedalist | None:
     """The candidate's pool entry, if they ever had one."""
-    return db.session.scalar(
-        select(SilverMedalist).where(SilverMedalist.candidate_id == candidate.id)
+    return db.session.scalar(entry_for_candidate_query(), {"candidate_id": candidate.id})
+
+
+@cache
+def entry_for_candidate_query() -> Select:
+    return select(SilverMedalist).where(SilverMedalist.candidate_id == bindparam("candidate_id"))
+
+
+def entry_panel(candidate: Candidate):
+    """What the candidate's page shows of their pool entry, if they ever had one: a row of
+    plain values (consent_state, who vouched, from which opening, the last touch and how
+    many), in one statement."""
+    return db.session.execute(entry_panel_query(), {"candidate_id": candidate.id}).first()
+
+
+@cache
+def entry_panel_query() -> Select:
+    """Built once; Core columns (read-only display)."""
+    entry, touch = SilverMedalist.__table__.c, Touch.__table__.c
+    vouched_by, opening = User.__table__.c, Opening.__table__.c
+    # The entry's touches newest first, as SilverMedalist.touches orders them.
+    touches = select(touch.at, touch.channel).where(touch.entry_id == entry.id)
+    last = touches.order_by(touch.at.desc(), touch.id).limit(1)
+    return (
+        select(
+            entry.id,
+            entry.consent_state,
+            entry.created_at,
+            entry.consent_given_at,
+            vouched_by.name.label("vouched_by"),
+            opening.title.label("opening_title"),
+            last.with_only_columns(touch.at).scalar_subquery().label("last_touch_at"),
+            last.with_only_columns(touch.channel).scalar_subquery().label("last_touch_channel"),
+            touches.with_only_columns(func.count()).scalar_subquery().label("touch_count"),
+        )
+        .select_from(SilverMedalist.__table__)
+        .outerjoin(User.__table__, vouched_by.id == entry.vouched_by_id)
+        .outerjoin(Opening.__table__, opening.id == entry.opening_id)
+        .where(entry.candidate_id == bindparam("candidate_id"))
     )
 
 

@@ -660,33 +660,64 @@ def known(enum_class, value: str):
         return None
 
 
+def filter_values(filters: PoolFilters) -> dict:
+    """The values of the filters other than the words, by the name of their bound parameter
+    in filter_clauses (a statement built once for the filters' shape takes them when run)."""
+    values: dict = {"consent": known(ConsentState, filters.consent)}
+    for number, name in enumerate(filters.skills):
+        values[f"skill_{number}"] = normalise_skill(name)
+    values["role_family"] = filters.role_family.lower().strip()
+    values["seniority"] = known(Seniority, filters.seniority)
+    values["location"] = f"%{filters.location.strip()}%"
+    values["min_rating"] = filters.min_rating
+    values["now"] = utcnow()
+    return values
+
+
+def filter_shape(filters: PoolFilters) -> tuple:
+    """Which clauses filter_clauses makes for ``filters`` (not their values)."""
+    return (
+        known(ConsentState, filters.consent) is not None,
+        len(filters.skills),
+        bool(filters.role_family),
+        known(Seniority, filters.seniority) is not None,
+        bool(filters.location),
+        bool(filters.min_rating),
+        filters.due,
+    )
+
+
 def filter_clauses(filters: PoolFilters, consent_state=SilverMedalist.consent_state) -> list:
-    """The WHERE clauses of the filters other than the words (which need the text index)."""
-    consent = known(ConsentState, filters.consent)
-    seniority = known(Seniority, filters.seniority)
+    """The WHERE clauses of the filters other than the words (which need the text index).
+    Each value is a bound parameter named as in filter_values."""
+    values = filter_values(filters)
+    consent = values["consent"]
     if consent:
-        clauses = [consent_state == consent]
+        clauses = [consent_state == bindparam("consent", consent)]
     else:
         clauses = [consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])]
     link = silver_medalist_skill.c
-    for name in filters.skills:
-        skill_id = select(Skill.id).where(Skill.name == normalise_skill(name)).scalar_subquery()
+    for number in range(len(filters.skills)):
+        name = bindparam(f"skill_{number}", values[f"skill_{number}"])
+        skill_id = select(Skill.id).where(Skill.name == name).scalar_subquery()
         clauses.append(
             exists().where(link.silver_medalist_id == SilverMedalist.id, link.skill_id == skill_id)
         )
     if filters.role_family:
-        clauses.append(SilverMedalist.role_family == filters.role_family.lower().strip())
-    if seniority:
-        clauses.append(SilverMedalist.seniority == seniority)
+        clauses.append(
+            SilverMedalist.role_family == bindparam("role_family", values["role_family"])
+        )
+    if values["seniority"]:
+        clauses.append(SilverMedalist.seniority == bindparam("seniority", values["seniority"]))
     if filters.location:
-        pattern = f"%{filters.location.strip()}%"
+        pattern = bindparam("location", values["location"])
         clauses.append(
             or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
         )
     if filters.min_rating:
-        clauses.append(SilverMedalist.rating >= filters.min_rating)
+        clauses.append(SilverMedalist.rating >= bindparam("min_rating", values["min_rating"]))
     if filters.due:
-        clauses.append(SilverMedalist.next_touch_due <= utcnow())
+        clauses.append(SilverMedalist.next_touch_due <= bindparam("now", values["now"]))
     return clauses
 
 
@@ -762,33 +793,19 @@ def find_in_pool(
     text index when there are words: its ids are the entries' ids), then one query for the
     page's rows. Text relevance is only computed for the entries in the window.
     """
-    entry = SilverMedalist
-    matches = text_matches(filters.text)
-    by_text = filters.sort == "relevance" and matches is not None
-    # Plain values: 200 rows through the enum and date types cost more than the query.
-    columns = [
-        entry.id,
-        entry.rating,
-        entry.role_family,
-        type_coerce(entry.seniority, String),
-        type_coerce(entry.consent_state, String),
-    ]
-    if by_text:
-        columns.append(matches.c.score)
-    elif filters.sort == "due":
-        columns.append(type_coerce(entry.next_touch_due, String))
-    elif filters.sort == "newest":
-        columns.append(type_coerce(entry.created_at, String))
-    if matches is not None:
-        query = select(*columns).select_from(matches).join(entry, entry.id == matches.c.id)
-        newest = matches.c.id.desc()
-    else:
-        query = select(*columns)
-        newest = entry.id.desc()
-    # Newest first from the table itself: without statistics SQLite would rather read the
-    # consent state's index and sort every entry in the pool (coalesce hides the index).
-    query = narrow(query.where(*filter_clauses(filters, func.coalesce(entry.consent_state, ""))))
-    rows = db.session.execute(query.order_by(newest).limit(SEARCH_WINDOW + 1)).all()
+    has_words = bool(search_words(filters.text))
+    by_text = filters.sort == "relevance" and has_words
+    params = filter_values(filters)
+    if has_words:
+        params["text_query"] = text_query(filters.text)
+    postgres = is_postgres()
+    shape = (filter_shape(filters), has_words, filters.sort, SEARCH_WINDOW, postgres)
+    query = WINDOW_QUERIES.get(shape)
+    if query is None:
+        if len(WINDOW_QUERIES) >= 256:  # Bounded: a few shapes are common, many are possible.
+            WINDOW_QUERIES.clear()
+        query = WINDOW_QUERIES[shape] = window_query(filters, postgres)
+    rows = db.session.execute(narrow(query), params).all()
     more = len(rows) > SEARCH_WINDOW
     del rows[SEARCH_WINDOW:]
 
@@ -816,6 +833,44 @@ def find_in_pool(
         window=SEARCH_WINDOW,
         per_page=PER_PAGE,
     )
+
+
+#: find_in_pool's statements, built once per shape of the filters (which clauses, which
+#: sort, words or not): building one cost more than running it. Values are parameters.
+WINDOW_QUERIES: dict[tuple, Select] = {}
+
+
+def window_query(filters: PoolFilters, postgres: bool) -> Select:
+    """The newest SEARCH_WINDOW + 1 entries that pass ``filters``, as plain values: id,
+    rating, role family, seniority, consent state, and the sort's value. Parameters: the
+    filter_values, and ``text_query`` when there are words."""
+    entry = SilverMedalist
+    matches = text_subquery(postgres) if search_words(filters.text) else None
+    by_text = filters.sort == "relevance" and matches is not None
+    # Plain values: 200 rows through the enum and date types cost more than the query.
+    columns = [
+        entry.id,
+        entry.rating,
+        entry.role_family,
+        type_coerce(entry.seniority, String),
+        type_coerce(entry.consent_state, String),
+    ]
+    if by_text:
+        columns.append(matches.c.score)
+    elif filters.sort == "due":
+        columns.append(type_coerce(entry.next_touch_due, String))
+    elif filters.sort == "newest":
+        columns.append(type_coerce(entry.created_at, String))
+    if matches is not None:
+        query = select(*columns).select_from(matches).join(entry, entry.id == matches.c.id)
+        newest = matches.c.id.desc()
+    else:
+        query = select(*columns)
+        newest = entry.id.desc()
+    # Newest first from the table itself: without statistics SQLite would rather read the
+    # consent state's index and sort every entry in the pool (coalesce hides the index).
+    query = query.where(*filter_clauses(filters, func.coalesce(entry.consent_state, "")))
+    return query.order_by(newest).limit(SEARCH_WINDOW + 1)
 
 
 def tally(values) -> list[tuple]:

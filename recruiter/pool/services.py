@@ -753,9 +753,10 @@ PER_PAGE = 20
 SKILL_SEPARATOR = "\x1f"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class PoolRow:
-    """One search result as the page shows it: plain values, no ORM object."""
+    """One search result as the page shows it: plain values, no ORM object (hashable: the
+    page's markup for it is a function of these values, see pool.markup.result_card)."""
 
     id: int
     name: str
@@ -766,7 +767,7 @@ class PoolRow:
     locations: str
     next_touch_due: datetime | None
     opening_title: str | None
-    skills: list[str]
+    skills: tuple[str, ...]
 
 
 @dataclass
@@ -883,7 +884,7 @@ def pool_rows(ids: list[int]) -> list[PoolRow]:
     if not ids:
         return []
     found = {
-        row[0]: PoolRow(*row[:9], sorted(row[9].split(SKILL_SEPARATOR)) if row[9] else [])
+        row[0]: PoolRow(*row[:9], tuple(sorted(row[9].split(SKILL_SEPARATOR))) if row[9] else ())
         for row in db.session.execute(pool_rows_query(), {"ids": ids})
     }
     return [found[i] for i in ids if i in found]

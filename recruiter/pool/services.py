@@ -687,37 +687,37 @@ def filter_shape(filters: PoolFilters) -> tuple:
     )
 
 
-def filter_clauses(filters: PoolFilters, consent_state=SilverMedalist.consent_state) -> list:
+def filter_clauses(filters: PoolFilters, consent_state=None) -> list:
     """The WHERE clauses of the filters other than the words (which need the text index).
-    Each value is a bound parameter named as in filter_values."""
+    Each value is a bound parameter named as in filter_values. Table columns, not the
+    model's attributes: a statement of plain columns then stays a Core statement (cheaper to
+    run than an ORM one)."""
+    entry, link = SilverMedalist.__table__.c, silver_medalist_skill.c
+    consent_state = entry.consent_state if consent_state is None else consent_state
     values = filter_values(filters)
     consent = values["consent"]
     if consent:
         clauses = [consent_state == bindparam("consent", consent)]
     else:
         clauses = [consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])]
-    link = silver_medalist_skill.c
+    skill = Skill.__table__.c
     for number in range(len(filters.skills)):
         name = bindparam(f"skill_{number}", values[f"skill_{number}"])
-        skill_id = select(Skill.id).where(Skill.name == name).scalar_subquery()
+        skill_id = select(skill.id).where(skill.name == name).scalar_subquery()
         clauses.append(
-            exists().where(link.silver_medalist_id == SilverMedalist.id, link.skill_id == skill_id)
+            exists().where(link.silver_medalist_id == entry.id, link.skill_id == skill_id)
         )
     if filters.role_family:
-        clauses.append(
-            SilverMedalist.role_family == bindparam("role_family", values["role_family"])
-        )
+        clauses.append(entry.role_family == bindparam("role_family", values["role_family"]))
     if values["seniority"]:
-        clauses.append(SilverMedalist.seniority == bindparam("seniority", values["seniority"]))
+        clauses.append(entry.seniority == bindparam("seniority", values["seniority"]))
     if filters.location:
         pattern = bindparam("location", values["location"])
-        clauses.append(
-            or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
-        )
+        clauses.append(or_(entry.locations.ilike(pattern), entry.locations.ilike("%remote%")))
     if filters.min_rating:
-        clauses.append(SilverMedalist.rating >= bindparam("min_rating", values["min_rating"]))
+        clauses.append(entry.rating >= bindparam("min_rating", values["min_rating"]))
     if filters.due:
-        clauses.append(SilverMedalist.next_touch_due <= bindparam("now", values["now"]))
+        clauses.append(entry.next_touch_due <= bindparam("now", values["now"]))
     return clauses
 
 
@@ -845,7 +845,7 @@ def window_query(filters: PoolFilters, postgres: bool) -> Select:
     """The newest SEARCH_WINDOW + 1 entries that pass ``filters``, as plain values: id,
     rating, role family, seniority, consent state, and the sort's value. Parameters: the
     filter_values, and ``text_query`` when there are words."""
-    entry = SilverMedalist
+    entry = SilverMedalist.__table__.c
     matches = text_subquery(postgres) if search_words(filters.text) else None
     by_text = filters.sort == "relevance" and matches is not None
     # Plain values: 200 rows through the enum and date types cost more than the query.
@@ -863,7 +863,8 @@ def window_query(filters: PoolFilters, postgres: bool) -> Select:
     elif filters.sort == "newest":
         columns.append(type_coerce(entry.created_at, String))
     if matches is not None:
-        query = select(*columns).select_from(matches).join(entry, entry.id == matches.c.id)
+        query = select(*columns).select_from(matches)
+        query = query.join(SilverMedalist.__table__, entry.id == matches.c.id)
         newest = matches.c.id.desc()
     else:
         query = select(*columns)
@@ -891,37 +892,45 @@ def pool_rows(ids: list[int]) -> list[PoolRow]:
 
 
 def entry_skill_names():
-    """The entry's skill names joined by SKILL_SEPARATOR, for the entry in the outer query."""
-    link = silver_medalist_skill.c
+    """The entry's skill names joined by SKILL_SEPARATOR, for the entry in the outer query
+    (table columns: it keeps a Core statement Core)."""
+    link, skill = silver_medalist_skill.c, Skill.__table__.c
     return (
-        select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
+        select(func.aggregate_strings(skill.name, SKILL_SEPARATOR))
         .select_from(silver_medalist_skill)
-        .join(Skill, Skill.id == link.skill_id)
-        .where(link.silver_medalist_id == SilverMedalist.id)
+        .join(Skill.__table__, skill.id == link.skill_id)
+        .where(link.silver_medalist_id == SilverMedalist.__table__.c.id)
         .scalar_subquery()
     )
 
 
 @cache
 def pool_rows_query() -> Select:
-    """Built once (a statement, not data): building it cost more than running it."""
-    skills = entry_skill_names()
+    """Built once (a statement, not data): building it cost more than running it. Table
+    columns: a Core statement, cheaper to run than an ORM one."""
+    entry, candidate, opening = (
+        SilverMedalist.__table__.c,
+        Candidate.__table__.c,
+        Opening.__table__.c,
+    )
     return (
         select(
-            SilverMedalist.id,
-            Candidate.name,
-            SilverMedalist.consent_state,
-            SilverMedalist.rating,
-            SilverMedalist.role_family,
-            SilverMedalist.seniority,
-            SilverMedalist.locations,
-            SilverMedalist.next_touch_due,
-            Opening.title,
-            skills,
+            entry.id,
+            candidate.name,
+            entry.consent_state,
+            entry.rating,
+            entry.role_family,
+            entry.seniority,
+            entry.locations,
+            entry.next_touch_due,
+            opening.title,
+            entry_skill_names(),
         )
-        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
-        .outerjoin(Opening, Opening.id == SilverMedalist.opening_id)
-        .where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
+        .join_from(
+            SilverMedalist.__table__, Candidate.__table__, candidate.id == entry.candidate_id
+        )
+        .outerjoin(Opening.__table__, opening.id == entry.opening_id)
+        .where(entry.id.in_(bindparam("ids", expanding=True)))
     )
 
 

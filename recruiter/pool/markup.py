@@ -88,4 +88,36 @@ def card(row, reasons: tuple, show_url: str) -> Markup:
     )
 
 
-GLOBALS = {"result_card": result_card}
+def datalists(skills: list[str], families: list[str]) -> Markup:
+    """The suggestions for the skills and role family fields (the datalists macro's markup)."""
+    return suggestions(tuple(skills), tuple(families))
+
+
+@lru_cache(maxsize=8)
+def suggestions(skills: tuple[str, ...], families: tuple[str, ...]) -> Markup:
+    """datalists' markup: a pure function of the two vocabularies."""
+    option = Markup('<option value="{}">')
+    return Markup(
+        '<datalist id="skill-options">{}</datalist>\n<datalist id="family-options">{}</datalist>'
+    ).format(
+        Markup("").join(option.format(s) for s in skills),
+        Markup("").join(option.format(f) for f in families),
+    )
+
+
+def select(field) -> Markup:
+    """A WTForms select field as a plain select (WTForms renders each option through
+    html_params, slowly)."""
+    option = Markup('<option{} value="{}">{}</option>')
+    selected = Markup(" selected")
+    return Markup('<select class="form-select" id="{}" name="{}">{}</select>').format(
+        field.id,
+        field.name,
+        Markup("").join(
+            option.format(selected if c.selected else "", c.value, c.label)
+            for c in field.iter_choices()
+        ),
+    )
+
+
+GLOBALS = {"result_card": result_card, "datalists": datalists, "select": select}

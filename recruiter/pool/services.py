@@ -125,7 +125,9 @@ def skill_vocabulary() -> list[str]:
 
 @cache
 def skill_names_query() -> Select:
-    return select(Skill.name).order_by(Skill.name)
+    # Table columns: a Core statement, cheaper to run than an ORM one.
+    name = Skill.__table__.c.name
+    return select(name).order_by(name)
 
 
 def role_families() -> list[str]:
@@ -138,7 +140,7 @@ def role_families_query() -> Select:
     """One index seek per family (``ix_silver_medalist_family_consent_rating``): the next
     family after the last one found, so the cost is the number of families, not of entries.
     (DISTINCT reads every entry on PostgreSQL, and on SQLite without statistics.)"""
-    family = SilverMedalist.role_family
+    family = SilverMedalist.__table__.c.role_family  # A Core statement, cheaper to run.
     found = select(func.min(family)).where(family > "").cte("family", recursive=True)
     following = select(func.min(family)).where(family > found.c[0]).scalar_subquery()
     found = found.union_all(select(following).where(found.c[0].is_not(None)))

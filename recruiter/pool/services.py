@@ -802,7 +802,9 @@ def find_in_pool(
     if has_words:
         params["text_query"] = text_query(filters.text)
     postgres = is_postgres()
-    shape = (filter_shape(filters), has_words, filters.sort, SEARCH_WINDOW, postgres)
+    # The sort decides one column (score, due date, creation date or none), not the shape.
+    sort_column = "relevance" if by_text else filters.sort if filters.sort in SORTS else ""
+    shape = (filter_shape(filters), has_words, sort_column, SEARCH_WINDOW, postgres)
     query = WINDOW_QUERIES.get(shape)
     if query is None:
         if len(WINDOW_QUERIES) >= 256:  # Bounded: a few shapes are common, many are possible.

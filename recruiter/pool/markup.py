@@ -45,15 +45,15 @@ def skill_badges(names: list[str]) -> Markup:
     return Markup("").join(skill_badge(name) for name in names)
 
 
-def result_card(row, reasons: list, show_url: str) -> Markup:
-    """One search result (a pool.services.PoolRow) with why it matched, as the pool page
-    shows it; ``show_url`` is the entry page's URL without the id."""
-    return card(row, tuple(reasons), show_url)
+def result_cards(rows: list, reasons: dict[int, list], show_url: str) -> Markup:
+    """The search results (pool.services.PoolRow) with why each matched, as the pool page
+    shows them; ``show_url`` is the entry page's URL without the id."""
+    return Markup("\n    ").join(card(row, tuple(reasons[row.id]), show_url) for row in rows)
 
 
 @lru_cache(maxsize=1024)
 def card(row, reasons: tuple, show_url: str) -> Markup:
-    """result_card's markup: a pure function of the values it shows, so a row that comes
+    """One result's markup: a pure function of the values it shows, so a row that comes
     back unchanged costs a look-up (at most a few hundred kB for all of them)."""
     details = [row.role_family or "no role family"]
     if row.seniority:
@@ -120,4 +120,4 @@ def select(field) -> Markup:
     )
 
 
-GLOBALS = {"result_card": result_card, "datalists": datalists, "select": select}
+GLOBALS = {"result_cards": result_cards, "datalists": datalists, "select": select}

@@ -758,7 +758,7 @@ SKILL_SEPARATOR = "\x1f"
 @dataclass(slots=True, frozen=True)
 class PoolRow:
     """One search result as the page shows it: plain values, no ORM object (hashable: the
-    page's markup for it is a function of these values, see pool.markup.result_card)."""
+    page's markup for it is a function of these values, see pool.markup.card)."""
 
     id: int
     name: str

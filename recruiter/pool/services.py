@@ -807,7 +807,7 @@ def find_in_pool(
     shape = (filter_shape(filters), has_words, sort_column, SEARCH_WINDOW, postgres)
     query = WINDOW_QUERIES.get(shape)
     if query is None:
-        if len(WINDOW_QUERIES) >= 256:  # Bounded: a few shapes are common, many are possible.
+        if len(WINDOW_QUERIES) >= 64:  # Bounded: a few shapes are common, many are possible.
             WINDOW_QUERIES.clear()
         query = WINDOW_QUERIES[shape] = window_query(filters, postgres)
     rows = db.session.execute(narrow(query), params).all()

@@ -475,6 +475,21 @@ def test_pool_page_filters_counts_and_reasons(client, auth, searchable):
     assert "Engineering: 2" in everyone and "Design: 1" in everyone  # facets of the results
 
 
+def test_pool_page_searches_of_one_shape_take_their_own_values(client, auth, searchable):
+    """The page's statement is built once per shape of the filters; each search still gets
+    its own words and values (none left over from the search that built it)."""
+    auth.login()
+    for skill, words, expected in (
+        ("figma", "", "designer"),
+        ("kubernetes", "", "garcia"),
+        ("kubernetes", "garcia", "garcia"),
+        ("figma", "garcia", None),
+    ):
+        page = client.get(f"/pool/?skills={skill}&q={words}&consent=given").get_data(as_text=True)
+        shown = [int(i) for i in re.findall(r'id="entry-(\d+)"', page)]
+        assert shown == ([searchable[expected]] if expected else []), (skill, words)
+
+
 def test_pool_page_looks_at_the_newest_window_only(client, auth, searchable, monkeypatch):
     """A big pool's search is cut at SEARCH_WINDOW matches, newest first, and says so."""
     auth.login()

@@ -7,11 +7,11 @@ id that belongs to someone else looks exactly like one that does not exist.
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from ..extensions import db
 from ..models import (
@@ -69,18 +69,41 @@ def may_see_candidate(candidate_id: int | None, user: User | None = None) -> boo
         return True
     if candidate_id is None:
         return False
-    mine = exists().where(
-        Application.candidate_id == candidate_id,
+    params = {"candidate_id": candidate_id, "owner_id": user.id}
+    return bool(db.session.scalar(applied_to_owner_query(), params))
+
+
+@cache
+def applied_to_owner_query() -> Select:
+    return select(applied_to_owner(Application.candidate_id == bindparam("candidate_id")))
+
+
+def applied_to_owner(candidate) -> exists:
+    """EXISTS an application of ``candidate`` (a clause on Application.candidate_id) to an
+    opening owned by the ``owner_id`` parameter: may_see_candidate's rule, in SQL."""
+    return exists().where(
+        candidate,
         Application.opening_id == Opening.id,
-        Opening.owner_id == user.id,
+        Opening.owner_id == bindparam("owner_id"),
     )
-    return bool(db.session.scalar(select(mine)))
+
+
+@cache
+def candidate_query(sees_everything: bool) -> Select:
+    """The candidate ``candidate_id`` if the user may see them (may_see_candidate's rule, so
+    the page needs one statement, not two); built once."""
+    query = select(Candidate).where(Candidate.id == bindparam("candidate_id"))
+    if sees_everything:
+        return query
+    return query.where(applied_to_owner(Application.candidate_id == Candidate.id))
 
 
 def get_candidate(candidate_id: int) -> Candidate:
     """The candidate, or 404 unless they applied to one of the user's openings."""
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or not may_see_candidate(candidate.id):
+    query = candidate_query(current_user.sees_everything)
+    params = {"candidate_id": candidate_id, "owner_id": current_user.id}
+    candidate = db.session.scalar(query, params)
+    if candidate is None:
         abort(404)
     return candidate
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Select, bindparam, select, update
 
 from ..audit.services import record_event
-from ..auth.access import visible_openings
 from ..extensions import db
 from ..models import (
     Application,
     Candidate,
     MessageStatus,
+    Opening,
     OutboxMessage,
     Rejection,
     Role,
+    Stage,
     StageChange,
     User,
     utcnow,
@@ -92,22 +96,112 @@ def correct_email(candidate: Candidate, email: str, actor: User) -> Candidate:
     return candidate
 
 
-def candidate_history(candidate: Candidate, user: User) -> list[Application]:
-    """The candidate's applications that ``user`` may see, newest first, with their stage
-    changes, rejections and note states loaded up front (no lazy load per row)."""
-    query = visible_openings(
-        select(Application)
-        .join(Application.opening)
-        .options(
-            contains_eager(Application.opening),
-            selectinload(Application.stage_changes).joinedload(StageChange.changed_by),
-            selectinload(Application.rejections).options(
-                joinedload(Rejection.author),
-                # The message's state only: its bodies can be long.
-                joinedload(Rejection.message).load_only(OutboxMessage.status),
-            ),
-        ),
-        user,
+@dataclass(slots=True)
+class Note:
+    """The latest rejection note of an application, as the candidate's page shows it."""
+
+    created_at: datetime
+    author: str
+    subject: str
+    body: str
+    internal_reason: str
+    # The outbox message's state (None when nothing was queued), for the badge and problems.
+    message: MessageState | None
+
+
+@dataclass(slots=True)
+class MessageState:
+    status: MessageStatus
+    last_error: str
+
+
+@dataclass(slots=True)
+class StageLine:
+    changed_at: datetime
+    to_stage: Stage
+    by: str | None
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    """One application on the candidate's page: plain values, no ORM object."""
+
+    id: int
+    opening_id: int
+    title: str
+    stage: Stage
+    rejection: Note | None
+    stage_changes: list[StageLine] = field(default_factory=list)
+
+
+def candidate_history(candidate: Candidate, user: User) -> list[HistoryEntry]:
+    """The candidate's applications that ``user`` may see, newest first, each with its latest
+    rejection note and its stage changes: two statements, whatever the history."""
+    params = {"candidate_id": candidate.id, "owner_id": user.id}
+    entries = {}
+    for row in db.session.execute(history_query(user.sees_everything), params):
+        note = None
+        if row.note_at is not None:
+            message = MessageState(row.status, row.last_error) if row.status else None
+            note = Note(row.note_at, row.author, row.subject, row.body, row.reason, message)
+        entries[row.id] = HistoryEntry(row.id, row.opening_id, row.title, row.stage, note)
+    if entries:
+        changes = db.session.execute(stage_changes_query(), {"ids": list(entries)})
+        for application_id, changed_at, to_stage, by in changes:
+            entries[application_id].stage_changes.append(StageLine(changed_at, to_stage, by))
+    return list(entries.values())
+
+
+@cache
+def history_query(sees_everything: bool) -> Select:
+    """Built once: the applications (visible_openings' rule for a manager: her openings)
+    with the opening's title and the latest rejection, its author and its message's state
+    (not the message's bodies, which can be long). Core columns: read-only display."""
+    application, opening = Application.__table__.c, Opening.__table__.c
+    rejection, message = Rejection.__table__.c, OutboxMessage.__table__.c
+    author = User.__table__.c
+    latest = (
+        select(rejection.id)
+        .where(rejection.application_id == application.id)
+        .order_by(rejection.created_at.desc(), rejection.id.desc())
+        .limit(1)
+        .correlate(Application.__table__)
+        .scalar_subquery()
     )
-    query = query.where(Application.candidate_id == candidate.id)
-    return list(db.session.scalars(query.order_by(Application.applied_at.desc())))
+    query = (
+        select(
+            application.id,
+            application.opening_id,
+            opening.title,
+            application.stage,
+            rejection.created_at.label("note_at"),
+            author.name.label("author"),
+            rejection.subject,
+            rejection.body,
+            rejection.internal_reason.label("reason"),
+            message.status,
+            message.last_error,
+        )
+        .join_from(Application.__table__, Opening.__table__, opening.id == application.opening_id)
+        .outerjoin(Rejection.__table__, rejection.id == latest)
+        .outerjoin(User.__table__, author.id == rejection.author_id)
+        .outerjoin(OutboxMessage.__table__, message.id == rejection.message_id)
+        .where(application.candidate_id == bindparam("candidate_id"))
+        .order_by(application.applied_at.desc())
+    )
+    if not sees_everything:
+        # visible_openings' rule: a manager sees her own openings only.
+        query = query.where(opening.owner_id == bindparam("owner_id"))
+    return query
+
+
+@cache
+def stage_changes_query() -> Select:
+    """Built once: the stage changes of some applications, oldest first, with who moved them."""
+    change, by = StageChange.__table__.c, User.__table__.c
+    return (
+        select(change.application_id, change.changed_at, change.to_stage, by.name)
+        .outerjoin_from(StageChange.__table__, User.__table__, by.id == change.changed_by_id)
+        .where(change.application_id.in_(bindparam("ids", expanding=True)))
+        .order_by(change.changed_at, change.id)
+    )

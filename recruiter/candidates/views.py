@@ -8,10 +8,11 @@ from flask_login import current_user, login_required
 from ..auth.access import get_candidate
 from ..extensions import db
 from ..models import User
-from ..pool.services import entry_for_candidate
+from ..pool.services import entry_panel
 from ..referrals.services import referrals_of
 from .forms import DoNotContactForm, EmailAddressForm
 from .services import (
+    DNC_REASONS,
     CandidateErased,
     NotAllowed,
     candidate_history,
@@ -32,9 +33,9 @@ def show(candidate_id: int):
         "candidates/show.html",
         candidate=candidate,
         applications=candidate_history(candidate, current_user),
-        entry=entry_for_candidate(candidate),
-        dnc_form=DoNotContactForm(),
-        dnc_by=db.session.get(User, candidate.do_not_contact_by_id or 0),
+        entry=entry_panel(candidate),
+        dnc_reasons=DNC_REASONS,
+        dnc_by=db.session.get(User, by) if (by := candidate.do_not_contact_by_id) else None,
         referrals=referrals_of(candidate, current_user),
     )
 

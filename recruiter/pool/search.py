@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Subquery,
     Text,
+    TextClause,
     bindparam,
     func,
     literal_column,
@@ -113,17 +114,23 @@ def snippets(query: str, ids: list[int], any_word: bool = False) -> dict[int, Ma
             select(SilverMedalist.id, headline).where(SilverMedalist.id.in_(ids))
         )
     else:
-        placeholders = ", ".join(str(int(i)) for i in ids)
-        # FTS5 runs the whole query again for each value of "rowid IN (...)": read the
-        # range of rowids once instead, and pick the ids out of it ("+" keeps the IN a filter).
-        statement = text(
-            # Constants and integers only; the query words and bounds are bound.
-            f"SELECT rowid, snippet({FTS_TABLE}, 0, '{START}', '{STOP}', '…', 12)"  # noqa: S608  # nosec B608
-            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"
-            f" AND rowid >= :low AND rowid <= :high AND +rowid IN ({placeholders})"
-        ).bindparams(q=fts5_query(query, any_word), low=min(ids), high=max(ids))
-        rows = db.session.execute(statement.columns(rowid=Integer, snippet=Text))
+        params = {"q": fts5_query(query, any_word), "low": min(ids), "high": max(ids), "ids": ids}
+        rows = db.session.execute(fts5_snippets(), params)
     return {entry_id: mark(snippet) for entry_id, snippet in rows if snippet and START in snippet}
+
+
+@cache
+def fts5_snippets() -> TextClause:
+    """snippets' statement on SQLite, built once. FTS5 runs the whole query again for each
+    value of "rowid IN (...)": read the range of rowids once instead, and pick the ids out
+    of it ("+" keeps the IN a filter)."""
+    statement = text(
+        # Constants only; the query words, the bounds and the ids are bound.
+        f"SELECT rowid, snippet({FTS_TABLE}, 0, '{START}', '{STOP}', '…', 12)"  # noqa: S608  # nosec B608
+        f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"
+        " AND rowid >= :low AND rowid <= :high AND +rowid IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    return statement.columns(rowid=Integer, snippet=Text)
 
 
 def mark(snippet: str) -> Markup:

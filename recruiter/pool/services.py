@@ -128,7 +128,9 @@ def skill_vocabulary() -> list[str]:
 
 @cache
 def skill_names_query() -> Select:
-    return select(Skill.name).order_by(Skill.name)
+    # Table columns: a Core statement, cheaper to run than an ORM one.
+    name = Skill.__table__.c.name
+    return select(name).order_by(name)
 
 
 def role_families() -> list[str]:
@@ -141,7 +143,7 @@ def role_families_query() -> Select:
     """One index seek per family (``ix_silver_medalist_family_consent_rating``): the next
     family after the last one found, so the cost is the number of families, not of entries.
     (DISTINCT reads every entry on PostgreSQL, and on SQLite without statistics.)"""
-    family = SilverMedalist.role_family
+    family = SilverMedalist.__table__.c.role_family  # A Core statement, cheaper to run.
     found = select(func.min(family)).where(family > "").cte("family", recursive=True)
     following = select(func.min(family)).where(family > found.c[0]).scalar_subquery()
     found = found.union_all(select(following).where(found.c[0].is_not(None)))
@@ -245,8 +247,45 @@ def page_pool_query() -> Select:
 
 def entry_for_candidate(candidate: Candidate) -> SilverMedalist | None:
     """The candidate's pool entry, if they ever had one."""
-    return db.session.scalar(
-        select(SilverMedalist).where(SilverMedalist.candidate_id == candidate.id)
+    return db.session.scalar(entry_for_candidate_query(), {"candidate_id": candidate.id})
+
+
+@cache
+def entry_for_candidate_query() -> Select:
+    return select(SilverMedalist).where(SilverMedalist.candidate_id == bindparam("candidate_id"))
+
+
+def entry_panel(candidate: Candidate):
+    """What the candidate's page shows of their pool entry, if they ever had one: a row of
+    plain values (consent_state, who vouched, from which opening, the last touch and how
+    many), in one statement."""
+    return db.session.execute(entry_panel_query(), {"candidate_id": candidate.id}).first()
+
+
+@cache
+def entry_panel_query() -> Select:
+    """Built once; Core columns (read-only display)."""
+    entry, touch = SilverMedalist.__table__.c, Touch.__table__.c
+    vouched_by, opening = User.__table__.c, Opening.__table__.c
+    # The entry's touches newest first, as SilverMedalist.touches orders them.
+    touches = select(touch.at, touch.channel).where(touch.entry_id == entry.id)
+    last = touches.order_by(touch.at.desc(), touch.id).limit(1)
+    return (
+        select(
+            entry.id,
+            entry.consent_state,
+            entry.created_at,
+            entry.consent_given_at,
+            vouched_by.name.label("vouched_by"),
+            opening.title.label("opening_title"),
+            last.with_only_columns(touch.at).scalar_subquery().label("last_touch_at"),
+            last.with_only_columns(touch.channel).scalar_subquery().label("last_touch_channel"),
+            touches.with_only_columns(func.count()).scalar_subquery().label("touch_count"),
+        )
+        .select_from(SilverMedalist.__table__)
+        .outerjoin(User.__table__, vouched_by.id == entry.vouched_by_id)
+        .outerjoin(Opening.__table__, opening.id == entry.opening_id)
+        .where(entry.candidate_id == bindparam("candidate_id"))
     )
 
 
@@ -663,33 +702,64 @@ def known(enum_class, value: str):
         return None
 
 
-def filter_clauses(filters: PoolFilters, consent_state=SilverMedalist.consent_state) -> list:
-    """The WHERE clauses of the filters other than the words (which need the text index)."""
-    consent = known(ConsentState, filters.consent)
-    seniority = known(Seniority, filters.seniority)
+def filter_values(filters: PoolFilters) -> dict:
+    """The values of the filters other than the words, by the name of their bound parameter
+    in filter_clauses (a statement built once for the filters' shape takes them when run)."""
+    values: dict = {"consent": known(ConsentState, filters.consent)}
+    for number, name in enumerate(filters.skills):
+        values[f"skill_{number}"] = normalise_skill(name)
+    values["role_family"] = filters.role_family.lower().strip()
+    values["seniority"] = known(Seniority, filters.seniority)
+    values["location"] = f"%{filters.location.strip()}%"
+    values["min_rating"] = filters.min_rating
+    values["now"] = utcnow()
+    return values
+
+
+def filter_shape(filters: PoolFilters) -> tuple:
+    """Which clauses filter_clauses makes for ``filters`` (not their values)."""
+    return (
+        known(ConsentState, filters.consent) is not None,
+        len(filters.skills),
+        bool(filters.role_family),
+        known(Seniority, filters.seniority) is not None,
+        bool(filters.location),
+        bool(filters.min_rating),
+        filters.due,
+    )
+
+
+def filter_clauses(filters: PoolFilters, consent_state=None) -> list:
+    """The WHERE clauses of the filters other than the words (which need the text index).
+    Each value is a bound parameter named as in filter_values. Table columns, not the
+    model's attributes: a statement of plain columns then stays a Core statement (cheaper to
+    run than an ORM one)."""
+    entry, link = SilverMedalist.__table__.c, silver_medalist_skill.c
+    consent_state = entry.consent_state if consent_state is None else consent_state
+    values = filter_values(filters)
+    consent = values["consent"]
     if consent:
-        clauses = [consent_state == consent]
+        clauses = [consent_state == bindparam("consent", consent)]
     else:
         clauses = [consent_state.in_([ConsentState.PENDING, ConsentState.GIVEN])]
-    link = silver_medalist_skill.c
-    for name in filters.skills:
-        skill_id = select(Skill.id).where(Skill.name == normalise_skill(name)).scalar_subquery()
+    skill = Skill.__table__.c
+    for number in range(len(filters.skills)):
+        name = bindparam(f"skill_{number}", values[f"skill_{number}"])
+        skill_id = select(skill.id).where(skill.name == name).scalar_subquery()
         clauses.append(
-            exists().where(link.silver_medalist_id == SilverMedalist.id, link.skill_id == skill_id)
+            exists().where(link.silver_medalist_id == entry.id, link.skill_id == skill_id)
         )
     if filters.role_family:
-        clauses.append(SilverMedalist.role_family == filters.role_family.lower().strip())
-    if seniority:
-        clauses.append(SilverMedalist.seniority == seniority)
+        clauses.append(entry.role_family == bindparam("role_family", values["role_family"]))
+    if values["seniority"]:
+        clauses.append(entry.seniority == bindparam("seniority", values["seniority"]))
     if filters.location:
-        pattern = f"%{filters.location.strip()}%"
-        clauses.append(
-            or_(SilverMedalist.locations.ilike(pattern), SilverMedalist.locations.ilike("%remote%"))
-        )
+        pattern = bindparam("location", values["location"])
+        clauses.append(or_(entry.locations.ilike(pattern), entry.locations.ilike("%remote%")))
     if filters.min_rating:
-        clauses.append(SilverMedalist.rating >= filters.min_rating)
+        clauses.append(entry.rating >= bindparam("min_rating", values["min_rating"]))
     if filters.due:
-        clauses.append(SilverMedalist.next_touch_due <= utcnow())
+        clauses.append(entry.next_touch_due <= bindparam("now", values["now"]))
     return clauses
 
 
@@ -725,9 +795,10 @@ PER_PAGE = 20
 SKILL_SEPARATOR = "\x1f"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class PoolRow:
-    """One search result as the page shows it: plain values, no ORM object."""
+    """One search result as the page shows it: plain values, no ORM object (hashable: the
+    page's markup for it is a function of these values, see pool.markup.card)."""
 
     id: int
     name: str
@@ -738,7 +809,7 @@ class PoolRow:
     locations: str
     next_touch_due: datetime | None
     opening_title: str | None
-    skills: list[str]
+    skills: tuple[str, ...]
 
 
 @dataclass
@@ -765,33 +836,21 @@ def find_in_pool(
     text index when there are words: its ids are the entries' ids), then one query for the
     page's rows. Text relevance is only computed for the entries in the window.
     """
-    entry = SilverMedalist
-    matches = text_matches(filters.text)
-    by_text = filters.sort == "relevance" and matches is not None
-    # Plain values: 200 rows through the enum and date types cost more than the query.
-    columns = [
-        entry.id,
-        entry.rating,
-        entry.role_family,
-        type_coerce(entry.seniority, String),
-        type_coerce(entry.consent_state, String),
-    ]
-    if by_text:
-        columns.append(matches.c.score)
-    elif filters.sort == "due":
-        columns.append(type_coerce(entry.next_touch_due, String))
-    elif filters.sort == "newest":
-        columns.append(type_coerce(entry.created_at, String))
-    if matches is not None:
-        query = select(*columns).select_from(matches).join(entry, entry.id == matches.c.id)
-        newest = matches.c.id.desc()
-    else:
-        query = select(*columns)
-        newest = entry.id.desc()
-    # Newest first from the table itself: without statistics SQLite would rather read the
-    # consent state's index and sort every entry in the pool (coalesce hides the index).
-    query = narrow(query.where(*filter_clauses(filters, func.coalesce(entry.consent_state, ""))))
-    rows = db.session.execute(query.order_by(newest).limit(SEARCH_WINDOW + 1)).all()
+    has_words = bool(search_words(filters.text))
+    by_text = filters.sort == "relevance" and has_words
+    params = filter_values(filters)
+    if has_words:
+        params["text_query"] = text_query(filters.text)
+    postgres = is_postgres()
+    # The sort decides one column (score, due date, creation date or none), not the shape.
+    sort_column = "relevance" if by_text else filters.sort if filters.sort in SORTS else ""
+    shape = (filter_shape(filters), has_words, sort_column, SEARCH_WINDOW, postgres)
+    query = WINDOW_QUERIES.get(shape)
+    if query is None:
+        if len(WINDOW_QUERIES) >= 64:  # Bounded: a few shapes are common, many are possible.
+            WINDOW_QUERIES.clear()
+        query = WINDOW_QUERIES[shape] = window_query(filters, postgres)
+    rows = db.session.execute(narrow(query), params).all()
     more = len(rows) > SEARCH_WINDOW
     del rows[SEARCH_WINDOW:]
 
@@ -821,6 +880,45 @@ def find_in_pool(
     )
 
 
+#: find_in_pool's statements, built once per shape of the filters (which clauses, which
+#: sort, words or not): building one cost more than running it. Values are parameters.
+WINDOW_QUERIES: dict[tuple, Select] = {}
+
+
+def window_query(filters: PoolFilters, postgres: bool) -> Select:
+    """The newest SEARCH_WINDOW + 1 entries that pass ``filters``, as plain values: id,
+    rating, role family, seniority, consent state, and the sort's value. Parameters: the
+    filter_values, and ``text_query`` when there are words."""
+    entry = SilverMedalist.__table__.c
+    matches = text_subquery(postgres) if search_words(filters.text) else None
+    by_text = filters.sort == "relevance" and matches is not None
+    # Plain values: 200 rows through the enum and date types cost more than the query.
+    columns = [
+        entry.id,
+        entry.rating,
+        entry.role_family,
+        type_coerce(entry.seniority, String),
+        type_coerce(entry.consent_state, String),
+    ]
+    if by_text:
+        columns.append(matches.c.score)
+    elif filters.sort == "due":
+        columns.append(type_coerce(entry.next_touch_due, String))
+    elif filters.sort == "newest":
+        columns.append(type_coerce(entry.created_at, String))
+    if matches is not None:
+        query = select(*columns).select_from(matches)
+        query = query.join(SilverMedalist.__table__, entry.id == matches.c.id)
+        newest = matches.c.id.desc()
+    else:
+        query = select(*columns)
+        newest = entry.id.desc()
+    # Newest first from the table itself: without statistics SQLite would rather read the
+    # consent state's index and sort every entry in the pool (coalesce hides the index).
+    query = query.where(*filter_clauses(filters, func.coalesce(entry.consent_state, "")))
+    return query.order_by(newest).limit(SEARCH_WINDOW + 1)
+
+
 def tally(values) -> list[tuple]:
     """(value, how many), most first."""
     return Counter(values).most_common()
@@ -831,44 +929,52 @@ def pool_rows(ids: list[int]) -> list[PoolRow]:
     if not ids:
         return []
     found = {
-        row[0]: PoolRow(*row[:9], sorted(row[9].split(SKILL_SEPARATOR)) if row[9] else [])
+        row[0]: PoolRow(*row[:9], tuple(sorted(row[9].split(SKILL_SEPARATOR))) if row[9] else ())
         for row in db.session.execute(pool_rows_query(), {"ids": ids})
     }
     return [found[i] for i in ids if i in found]
 
 
 def entry_skill_names():
-    """The entry's skill names joined by SKILL_SEPARATOR, for the entry in the outer query."""
-    link = silver_medalist_skill.c
+    """The entry's skill names joined by SKILL_SEPARATOR, for the entry in the outer query
+    (table columns: it keeps a Core statement Core)."""
+    link, skill = silver_medalist_skill.c, Skill.__table__.c
     return (
-        select(func.aggregate_strings(Skill.name, SKILL_SEPARATOR))
+        select(func.aggregate_strings(skill.name, SKILL_SEPARATOR))
         .select_from(silver_medalist_skill)
-        .join(Skill, Skill.id == link.skill_id)
-        .where(link.silver_medalist_id == SilverMedalist.id)
+        .join(Skill.__table__, skill.id == link.skill_id)
+        .where(link.silver_medalist_id == SilverMedalist.__table__.c.id)
         .scalar_subquery()
     )
 
 
 @cache
 def pool_rows_query() -> Select:
-    """Built once (a statement, not data): building it cost more than running it."""
-    skills = entry_skill_names()
+    """Built once (a statement, not data): building it cost more than running it. Table
+    columns: a Core statement, cheaper to run than an ORM one."""
+    entry, candidate, opening = (
+        SilverMedalist.__table__.c,
+        Candidate.__table__.c,
+        Opening.__table__.c,
+    )
     return (
         select(
-            SilverMedalist.id,
-            Candidate.name,
-            SilverMedalist.consent_state,
-            SilverMedalist.rating,
-            SilverMedalist.role_family,
-            SilverMedalist.seniority,
-            SilverMedalist.locations,
-            SilverMedalist.next_touch_due,
-            Opening.title,
-            skills,
+            entry.id,
+            candidate.name,
+            entry.consent_state,
+            entry.rating,
+            entry.role_family,
+            entry.seniority,
+            entry.locations,
+            entry.next_touch_due,
+            opening.title,
+            entry_skill_names(),
         )
-        .join(Candidate, Candidate.id == SilverMedalist.candidate_id)
-        .outerjoin(Opening, Opening.id == SilverMedalist.opening_id)
-        .where(SilverMedalist.id.in_(bindparam("ids", expanding=True)))
+        .join_from(
+            SilverMedalist.__table__, Candidate.__table__, candidate.id == entry.candidate_id
+        )
+        .outerjoin(Opening.__table__, opening.id == entry.opening_id)
+        .where(entry.id.in_(bindparam("ids", expanding=True)))
     )
 
 

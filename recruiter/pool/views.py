@@ -14,6 +14,7 @@ from ..auth.access import (
 from ..extensions import db
 from ..outbox.services import ContactRefused
 from ..paging import open_ended_page
+from . import markup
 from .forms import FellThroughForm, MessageForm, SearchForm, TagForm, TouchForm
 from .services import (
     PoolError,
@@ -73,6 +74,7 @@ def index():
         reasons=why_matched(page.items, filters),
         skills=skill_vocabulary(),
         families=role_families(),
+        **markup.GLOBALS,
     )
 
 

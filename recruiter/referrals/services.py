@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Select, bindparam, case, exists, func, select
 
 from ..audit.services import record_event
-from ..auth.access import may_see_referral
 from ..extensions import db
 from ..models import (
     Application,
@@ -413,11 +413,50 @@ def made_by(user: User) -> Select:
     return query.order_by(is_open, Referral.created_at.desc(), Referral.id.desc())
 
 
-def referrals_of(candidate: Candidate, user: User) -> list[Referral]:
-    """The candidate's referrals that ``user`` may see, newest first (for their page)."""
-    query = select(Referral).where(Referral.candidate_id == candidate.id)
-    referrals = db.session.scalars(query.order_by(Referral.created_at.desc()))
-    return [r for r in referrals if may_see_referral(r, user)]
+def referrals_of(candidate: Candidate, user: User) -> list:
+    """The candidate's referrals that ``user`` may see, newest first (for their page): rows
+    of plain values (id, opening_title, owner, from_manager, created_at, status, hired_at),
+    one statement."""
+    params = {"candidate_id": candidate.id, "user_id": user.id}
+    return db.session.execute(referrals_of_query(user.sees_everything), params).all()
+
+
+@cache
+def referrals_of_query(sees_everything: bool) -> Select:
+    """Built once; Core columns (read-only display). ``hired_at`` as Referral.hired_at reads
+    it: the first move to hired of the application the referral created."""
+    referral, opening, change = Referral.__table__.c, Opening.__table__.c, StageChange.__table__.c
+    owners, referrers = User.__table__.alias("owner"), User.__table__.alias("referrer")
+    owner, referrer = owners.c, referrers.c
+    hired_at = (
+        select(func.min(change.changed_at))
+        .where(change.application_id == referral.application_id, change.to_stage == Stage.HIRED)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            referral.id,
+            opening.title.label("opening_title"),
+            owner.name.label("owner"),
+            referrer.name.label("from_manager"),
+            referral.created_at,
+            referral.status,
+            hired_at.label("hired_at"),
+        )
+        .join_from(Referral.__table__, Opening.__table__, opening.id == referral.opening_id)
+        .join(owners, owner.id == opening.owner_id)
+        .join(referrers, referrer.id == referral.from_manager_id)
+        .where(referral.candidate_id == bindparam("candidate_id"))
+        .order_by(referral.created_at.desc())
+    )
+    if sees_everything:
+        return query
+    # may_see_referral's rule for a manager, in SQL.
+    user = bindparam("user_id")
+    return query.where(
+        (referral.from_manager_id == user)
+        | ((opening.owner_id == user) & referral.introduced_at.is_not(None))
+    )
 
 
 @dataclass

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, Select, bindparam, case, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..auth.access import owner_in_view
@@ -21,6 +22,7 @@ from ..models import (
     Stage,
     StageChange,
     User,
+    UTCDateTime,
     utcnow,
 )
 from ..paging import CountedPages, OpenEndedPage
@@ -108,14 +110,19 @@ def stage_counts(opening_ids: list[int]) -> dict[int, dict[Stage, int]]:
     counts: dict[int, dict[Stage, int]] = {oid: {} for oid in opening_ids}
     if not opening_ids:
         return counts
-    rows = db.session.execute(
-        select(Application.opening_id, Application.stage, func.count())
-        .where(Application.opening_id.in_(opening_ids))
-        .group_by(Application.opening_id, Application.stage)
-    )
-    for opening_id, stage, count in rows:
+    for opening_id, stage, count in db.session.execute(stage_counts_query(), {"ids": opening_ids}):
         counts[opening_id][stage] = count
     return counts
+
+
+@cache
+def stage_counts_query() -> Select:
+    """stage_counts' statement, built once (the ids are one expanding parameter)."""
+    return (
+        select(Application.opening_id, Application.stage, func.count())
+        .where(Application.opening_id.in_(bindparam("ids", expanding=True)))
+        .group_by(Application.opening_id, Application.stage)
+    )
 
 
 @dataclass
@@ -261,16 +268,30 @@ def decisions_waiting(
     those ``user`` may see (of ``owner_id``'s openings only, when given), ``limit`` rows
     from ``offset``.
 
-    One short query per stage, each walking the (stage, stage_changed_at) index from the
-    oldest and stopping after ``offset + limit`` rows: the cost does not grow with the size
-    of the history, nor with how many are waiting. Plain rows (the candidate's name and the
-    opening's title and owner joined in), no ORM objects.
+    One statement, built once (:func:`waiting_query`): per stage, a walk of the
+    (stage, stage_changed_at) index from the oldest that stops after ``offset + limit``
+    rows, so the cost does not grow with the size of the history, nor with how many are
+    waiting. Plain rows (the candidate's name and the opening's title and owner joined in),
+    no ORM objects.
     """
-    cutoff = utcnow() - timedelta(days=days)
     owner = owner_in_view(user, owner_id)
-    rows: list[Row] = []
+    params = {
+        "cutoff": utcnow() - timedelta(days=days),
+        "walk": offset + limit,
+        "limit": limit,
+        "offset": offset,
+    }
+    if owner is not None:
+        params["owner"] = owner
+    return list(db.session.execute(waiting_query(owner is not None), params))
+
+
+@cache
+def waiting_query(of_owner: bool) -> Select:
+    """decisions_waiting's statement: every value a parameter, built once per process."""
+    walks = []
     for stage in WAITING_STAGES:
-        query = (
+        walk = (
             select(
                 Application.id,
                 Application.stage,
@@ -283,18 +304,26 @@ def decisions_waiting(
             )
             .join(Application.opening)
             .join(Application.candidate)
-            .where(Application.stage == stage, Application.stage_changed_at < cutoff)
+            .where(
+                Application.stage == stage,
+                Application.stage_changed_at < bindparam("cutoff", type_=UTCDateTime),
+            )
         )
-        if owner is not None:
+        if of_owner:
             # "+ 0" keeps the planner from starting at the owner's openings (all of them, and
             # every waiting row of each, then a sort) instead of walking the stage's index from
             # the oldest and stopping at the page's end: SQLite's documented way to rule an
             # index out for one term.
-            query = query.where(Opening.owner_id + 0 == owner)
-        query = query.order_by(Application.stage_changed_at, Application.id)
-        rows += db.session.execute(query.limit(offset + limit))
-    rows.sort(key=lambda row: (row.stage_changed_at, row.id))
-    return rows[offset : offset + limit]
+            walk = walk.where(Opening.owner_id + 0 == bindparam("owner"))
+        walk = walk.order_by(Application.stage_changed_at, Application.id)
+        walks.append(select(*walk.limit(bindparam("walk")).subquery().c))
+    merged = union_all(*walks).subquery()
+    return (
+        select(*merged.c)
+        .order_by(merged.c.stage_changed_at, merged.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 def waiting_page(

@@ -8,8 +8,9 @@ produce the same markup for a fraction of that.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from flask import url_for
+from flask import current_app, url_for
 from markupsafe import Markup
 
 from .models import MessageStatus, Stage
@@ -78,6 +79,35 @@ class UrlPattern:
     def __call__(self, value: int) -> str:
         return f"{self.head}{int(value)}{self.tail}"
 
+    # Equal patterns are one key for a RowMacro.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UrlPattern) and (self.head, self.tail) == (other.head, other.tail)
+
+    def __hash__(self) -> int:
+        return hash((self.head, self.tail))
+
+
+class RowMacro:
+    """A macro whose output is kept for each distinct set of arguments, for the rows a list
+    draws on every view: a row seen before is one look-up instead of a macro call.
+
+    ``row_macro('desk/_rows.html', 'waiting_row')(candidate_url, row, '3 days')``. The
+    markup must be a pure function of the arguments: the macro reads nothing else but the
+    environment's globals (no ``now``, no ``current_user``), and time goes in as the string
+    shown ("3 days"), never as the current time. Bounded: the least recently used rows go.
+    """
+
+    def __init__(self, template: str, macro: str) -> None:
+        self.macro = getattr(current_app.jinja_env.get_template(template).module, macro)
+
+    def __call__(self, *args) -> Markup:
+        return macro_output(self.macro, args)
+
+
+@lru_cache(maxsize=4096)
+def macro_output(macro, args: tuple) -> Markup:
+    return macro(*args)  # a macro of an .html template returns Markup
+
 
 GLOBALS = {
     "stage_badge": stage_badge,
@@ -85,4 +115,5 @@ GLOBALS = {
     "message_state": message_state,
     "waited": waited,
     "url_pattern": UrlPattern,
+    "row_macro": RowMacro,
 }

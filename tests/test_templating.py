@@ -49,3 +49,37 @@ def test_helpers_are_available_in_every_template(app):
         '<span class="badge text-bg-success border">Hired</span> '
         '<span class="badge text-bg-success">Note sent</span> /candidates/7'
     )
+
+
+def test_a_row_macro_draws_each_distinct_row_once(app):
+    """Rows drawn through row_macro are the macro's output, kept per distinct arguments:
+    a changed value (a name, the time waited) draws the row again."""
+    from collections import namedtuple
+
+    from recruiter.templating import RowMacro, macro_output
+
+    Row = namedtuple("Row", "id candidate_id candidate_name stage opening_title opening_id")
+    row = Row(3, 7, "Ann <b>", Stage.FINAL, "Backend", 1)
+    with app.test_request_context("/"):
+        urls = (
+            UrlPattern("candidates.show", "candidate_id"),
+            UrlPattern("openings.show", "opening_id"),
+        )
+        waiting_row = RowMacro("desk/_rows.html", "waiting_row")
+        first = waiting_row(*urls, row, "3 days")
+        hits = macro_output.cache_info().hits
+        assert waiting_row(*urls, row, "3 days") == first
+        assert macro_output.cache_info().hits == hits + 1
+        # Equal URL patterns made on another request are the same key.
+        assert (
+            RowMacro("desk/_rows.html", "waiting_row")(
+                UrlPattern("candidates.show", "candidate_id"), urls[1], row, "3 days"
+            )
+            == first
+        )
+        later = waiting_row(*urls, row, "4 days")
+        renamed = waiting_row(*urls, row._replace(candidate_name="Bo"), "3 days")
+    assert '<a href="/candidates/7">Ann &lt;b&gt;</a>' in first
+    assert '<span class="badge text-bg-primary border">Final</span>' in first
+    assert "Backend · waiting 3 days" in first and 'href="/openings/1#application-3"' in first
+    assert "waiting 4 days" in later and "Bo</a>" in renamed

@@ -32,7 +32,10 @@ def index():
     return render_template(
         "desk/index.html",
         openings=openings,
-        counts=stage_counts([o.id for o in openings]),
+        counts={
+            opening_id: tuple(counts.get(stage, 0) for stage in ACTIVE_STAGES)
+            for opening_id, counts in stage_counts([o.id for o in openings]).items()
+        },
         stages=ACTIVE_STAGES,
         waiting=decisions_waiting(current_user, waiting_days),
         waiting_days=waiting_days,

@@ -110,18 +110,22 @@ def stage_counts(opening_ids: list[int]) -> dict[int, dict[Stage, int]]:
     counts: dict[int, dict[Stage, int]] = {oid: {} for oid in opening_ids}
     if not opening_ids:
         return counts
-    for opening_id, stage, count in db.session.execute(stage_counts_query(), {"ids": opening_ids}):
+    for opening_id, stage, count in db.session.execute(
+        stage_counts_query(), {"ids": opening_ids}
+    ).all():
         counts[opening_id][stage] = count
     return counts
 
 
 @cache
 def stage_counts_query() -> Select:
-    """stage_counts' statement, built once (the ids are one expanding parameter)."""
+    """stage_counts' statement, built once (the ids are one expanding parameter), on the
+    table (a Core statement: its rows skip the ORM's loading)."""
+    a = Application.__table__.c
     return (
-        select(Application.opening_id, Application.stage, func.count())
-        .where(Application.opening_id.in_(bindparam("ids", expanding=True)))
-        .group_by(Application.opening_id, Application.stage)
+        select(a.opening_id, a.stage, func.count())
+        .where(a.opening_id.in_(bindparam("ids", expanding=True)))
+        .group_by(a.opening_id, a.stage)
     )
 
 
@@ -283,30 +287,32 @@ def decisions_waiting(
     }
     if owner is not None:
         params["owner"] = owner
-    return list(db.session.execute(waiting_query(owner is not None), params))
+    return db.session.execute(waiting_query(owner is not None), params).all()
 
 
 @cache
 def waiting_query(of_owner: bool) -> Select:
-    """decisions_waiting's statement: every value a parameter, built once per process."""
+    """decisions_waiting's statement: every value a parameter, built once per process.
+    Written on the tables (a Core statement), so its rows skip the ORM's loading."""
+    a, o, c = Application.__table__.c, Opening.__table__.c, Candidate.__table__.c
     walks = []
     for stage in WAITING_STAGES:
         walk = (
             select(
-                Application.id,
-                Application.stage,
-                Application.stage_changed_at,
-                Application.candidate_id,
-                Application.opening_id,
-                Candidate.name.label("candidate_name"),
-                Opening.title.label("opening_title"),
-                Opening.owner_id,
+                a.id,
+                a.stage,
+                a.stage_changed_at,
+                a.candidate_id,
+                a.opening_id,
+                c.name.label("candidate_name"),
+                o.title.label("opening_title"),
+                o.owner_id,
             )
-            .join(Application.opening)
-            .join(Application.candidate)
+            .join_from(Application.__table__, Opening.__table__, o.id == a.opening_id)
+            .join(Candidate.__table__, c.id == a.candidate_id)
             .where(
-                Application.stage == stage,
-                Application.stage_changed_at < bindparam("cutoff", type_=UTCDateTime),
+                a.stage == stage,
+                a.stage_changed_at < bindparam("cutoff", type_=UTCDateTime),
             )
         )
         if of_owner:
@@ -314,8 +320,8 @@ def waiting_query(of_owner: bool) -> Select:
             # every waiting row of each, then a sort) instead of walking the stage's index from
             # the oldest and stopping at the page's end: SQLite's documented way to rule an
             # index out for one term.
-            walk = walk.where(Opening.owner_id + 0 == bindparam("owner"))
-        walk = walk.order_by(Application.stage_changed_at, Application.id)
+            walk = walk.where(o.owner_id + 0 == bindparam("owner"))
+        walk = walk.order_by(a.stage_changed_at, a.id)
         walks.append(select(*walk.limit(bindparam("walk")).subquery().c))
     merged = union_all(*walks).subquery()
     return (

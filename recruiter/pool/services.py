@@ -536,7 +536,7 @@ def due_follow_up_rows(user: User | None, limit: int) -> list[Row]:
     params = {"now": utcnow(), "limit": limit}
     if user is not None:
         params["user_id"] = user.id
-    return list(db.session.execute(due_rows_query(user is not None), params))
+    return db.session.execute(due_rows_query(user is not None), params).all()
 
 
 @cache

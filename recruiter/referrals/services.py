@@ -412,7 +412,7 @@ def waiting_rows(user: User, limit: int) -> list[Row]:
     opening's title and the referrer's name (for the desk): one statement, built once."""
     owner = owner_in_view(user)
     params = {"limit": limit} if owner is None else {"limit": limit, "owner": owner}
-    return list(db.session.execute(waiting_rows_query(owner is not None), params))
+    return db.session.execute(waiting_rows_query(owner is not None), params).all()
 
 
 @cache

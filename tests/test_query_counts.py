@@ -99,3 +99,23 @@ def test_candidate_history_does_not_load_per_row(big_app):
         )
     count, _ = queries_for(big_app, RIYA, f"/candidates/{candidate_id}")
     assert count <= 11  # the history, plus the pool entry, referrals and do-not-contact panels
+
+
+@pytest.mark.postgres
+def test_desk_and_decisions_waiting_on_postgresql(postgres_url):
+    """The lists' statements built once (a union of limited walks, bound limits and an
+    expanding list of ids) run on PostgreSQL as well."""
+    app = migrated_app(postgres_url)
+    result = app.test_cli_runner().invoke(args=["demo", "generate", "--applications", "300"])
+    assert result.exit_code == 0, repr(result.exception)
+    try:
+        for user in (MARIA, RIYA):
+            _, desk = queries_for(app, user, "/desk")
+            assert "Decisions waiting" in desk and "Follow-ups due" in desk
+            _, waiting = queries_for(app, user, "/decisions-waiting")
+            assert "Median days from final interview to decision" in waiting
+        assert 'class="list-group-item d-flex flex-wrap' in waiting  # Riya sees everyone's
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..models import Stage
+from ..models import ACTIVE_STAGES
 from ..openings.services import decisions_waiting, stage_counts
 from ..pool.services import due_follow_up_rows
 from ..referrals.services import waiting_rows as waiting_referrals
 from .services import open_openings
 
 bp = Blueprint("desk", __name__)
-ACTIVE_STAGES = [s for s in Stage if s.is_active]
 
 
 @bp.get("/")

@@ -99,7 +99,9 @@ class RowMacro:
     ``row_macro('desk/_rows.html', 'waiting_row')(candidate_url, row, '3 days')``. The
     markup must be a pure function of the arguments: the macro reads nothing else but the
     environment's globals (no ``now``, no ``current_user``), and time goes in as the string
-    shown ("3 days"), never as the current time. Bounded: the least recently used rows go.
+    shown ("3 days"), never as the current time. Nor the CSRF token, which is signed anew
+    every second: a row's form writes ``csrf_mark`` and ``each(..., csrf=token)`` puts the
+    page's token in its place. Bounded: the least recently used rows go.
     """
 
     def __init__(self, template: str, macro: str) -> None:
@@ -108,14 +110,20 @@ class RowMacro:
     def __call__(self, *args) -> Markup:
         return macro_output(self.macro, args)
 
-    def each(self, shared: tuple, rows: Iterable[tuple]) -> Markup:
+    def each(self, shared: tuple, rows: Iterable[tuple], csrf: str | None = None) -> Markup:
         """Every row's markup in one call from the template, ``self(*shared, *row)`` for
-        each row (a template's loop costs several microseconds a row on its own)."""
+        each row (a template's loop costs several microseconds a row on its own), with
+        ``csrf`` in place of ``CSRF_MARK`` when given."""
         macro = self.macro
-        return Markup("").join([macro_output(macro, (*shared, *row)) for row in rows])
+        markup = Markup("").join([macro_output(macro, (*shared, *row)) for row in rows])
+        return markup if csrf is None else markup.replace(CSRF_MARK, csrf)
 
 
-@lru_cache(maxsize=4096)
+# Where a row's form has the CSRF token (see RowMacro).
+CSRF_MARK = "csrf-token-of-the-page-3f9b1c"
+
+
+@lru_cache(maxsize=2048)
 def macro_output(macro, args: tuple) -> Markup:
     return macro(*args)  # a macro of an .html template returns Markup
 
@@ -127,4 +135,5 @@ GLOBALS = {
     "waited": waited,
     "url_pattern": url_pattern,
     "row_macro": RowMacro,
+    "csrf_mark": CSRF_MARK,
 }

@@ -81,3 +81,32 @@ def test_a_row_macro_draws_each_distinct_row_once(app):
     assert '<span class="badge text-bg-primary border">Final</span>' in first
     assert "Backend · waiting 3 days" in first and 'href="/openings/1#application-3"' in first
     assert "waiting 4 days" in later and "Bo</a>" in renamed
+
+
+def test_rows_get_the_page_csrf_token_which_is_no_part_of_their_key(app):
+    """A signed CSRF token changes every second: the rows are kept with a mark in its place
+    and each page's token is put in when the list is drawn."""
+    from collections import namedtuple
+
+    from recruiter.templating import CSRF_MARK, RowMacro, macro_output, url_pattern
+
+    Row = namedtuple("Row", "id candidate_id candidate_name stage opening_title")
+    rows = [(Row(5, 9, "Ann", Stage.FINAL, "Backend"), "Maria", "3 days")]
+    with app.test_request_context("/"):
+        urls = tuple(
+            url_pattern(
+                endpoint, "application_id" if "candidates" not in endpoint else "candidate_id"
+            )
+            for endpoint in ("candidates.show", "openings.move", "rejections.reject")
+        )
+        options = (("final", Markup('<option value="final" selected>Final</option>')),)
+        waiting_row = RowMacro("rejections/_waiting_row.html", "waiting_row")
+        first = waiting_row.each((urls, options), rows, csrf="token-one")
+        hits = macro_output.cache_info().hits
+        second = waiting_row.each((urls, options), rows, csrf="token-two")
+        assert macro_output.cache_info().hits == hits + 1
+    assert 'name="csrf_token" value="token-one"' in first
+    assert 'name="csrf_token" value="token-two"' in second and "token-one" not in second
+    assert CSRF_MARK not in first + second
+    assert '<option value="final" selected>Final</option>' in first
+    assert 'action="/openings/applications/5/stage"' in first and "Maria · waiting 3 days" in first

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -23,15 +23,18 @@ from .models import CachedFigure, utcnow
 
 log = logging.getLogger(__name__)
 
+# Read on every view of a page with a figure: built once.
+STORED = select(CachedFigure.value, CachedFigure.computed_at).where(
+    CachedFigure.key == bindparam("key")
+)
+
 
 def cached_figure(key: str, compute: Callable[[], Any]) -> tuple[Any, datetime]:
     """The figure under ``key`` and when it was computed; computed anew (and stored) when
     missing or older than ``FIGURES_MAX_AGE_SECONDS``. The value must survive JSON."""
     max_age = timedelta(seconds=current_app.config["FIGURES_MAX_AGE_SECONDS"])
     now = utcnow()
-    row = db.session.execute(
-        select(CachedFigure.value, CachedFigure.computed_at).where(CachedFigure.key == key)
-    ).first()
+    row = db.session.execute(STORED, {"key": key}).first()
     if row is not None and now - row.computed_at < max_age:
         return json.loads(row.value), row.computed_at
     value = compute()

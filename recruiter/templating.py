@@ -7,7 +7,9 @@ produce the same markup for a fraction of that.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app, request, url_for
 from markupsafe import Markup
@@ -93,11 +95,60 @@ def fixed_url(endpoint: str, **values) -> str:
     return url
 
 
+# One object per distinct pattern (a handful per app): a RowMacro's key holding patterns is
+# then hashed and compared by identity.
+PATTERNS: dict[tuple[str, str], UrlPattern] = {}
+
+
+def url_pattern(endpoint: str, argument: str, **values) -> UrlPattern:
+    """``UrlPattern(endpoint, argument, **values)``, the same object for the same pattern."""
+    pattern = UrlPattern(endpoint, argument, **values)
+    return PATTERNS.setdefault((pattern.head, pattern.tail), pattern)
+
+
+class RowMacro:
+    """A macro whose output is kept for each distinct set of arguments, for the rows a list
+    draws on every view: a row seen before is one look-up instead of a macro call.
+
+    ``row_macro('desk/_rows.html', 'waiting_row')(candidate_url, row, '3 days')``. The
+    markup must be a pure function of the arguments: the macro reads nothing else but the
+    environment's globals (no ``now``, no ``current_user``), and time goes in as the string
+    shown ("3 days"), never as the current time. Nor the CSRF token, which is signed anew
+    every second: a row's form writes ``csrf_mark`` and ``each(..., csrf=token)`` puts the
+    page's token in its place. Bounded: the least recently used rows go.
+    """
+
+    def __init__(self, template: str, macro: str) -> None:
+        self.macro = getattr(current_app.jinja_env.get_template(template).module, macro)
+
+    def __call__(self, *args) -> Markup:
+        return macro_output(self.macro, args)
+
+    def each(self, shared: tuple, rows: Iterable[tuple], csrf: str | None = None) -> Markup:
+        """Every row's markup in one call from the template, ``self(*shared, *row)`` for
+        each row (a template's loop costs several microseconds a row on its own), with
+        ``csrf`` in place of ``CSRF_MARK`` when given."""
+        macro = self.macro
+        markup = Markup("").join([macro_output(macro, (*shared, *row)) for row in rows])
+        return markup if csrf is None else markup.replace(CSRF_MARK, csrf)
+
+
+# Where a row's form has the CSRF token (see RowMacro).
+CSRF_MARK = "csrf-token-of-the-page-3f9b1c"
+
+
+@lru_cache(maxsize=2048)
+def macro_output(macro, args: tuple) -> Markup:
+    return macro(*args)  # a macro of an .html template returns Markup
+
+
 GLOBALS = {
     "stage_badge": stage_badge,
     "note_state": note_state,
     "message_state": message_state,
     "waited": waited,
-    "url_pattern": UrlPattern,
+    "url_pattern": url_pattern,
     "fixed_url": fixed_url,
+    "row_macro": RowMacro,
+    "csrf_mark": CSRF_MARK,
 }

@@ -22,7 +22,7 @@ from recruiter.models import (
     User,
     utcnow,
 )
-from recruiter.openings.services import move_application
+from recruiter.openings.services import WAITING_STAGES, move_application, waiting_query
 from recruiter.rejections.placeholders import (
     PlaceholderError,
     check_placeholders,
@@ -870,6 +870,26 @@ def test_waiting_pages_through_everyone_oldest_first(app, client, auth, pipeline
     assert f'id="waiting-{ids[1]}"' not in second and f'id="waiting-{ids[2]}"' not in second
     assert "?page=1" in second and "?page=3" not in second
     assert "Casey Candidate0" in second and "Backend Engineer · Maria Manager" in second
+
+
+@pytest.mark.parametrize("of_owner", [False, True], ids=["everyone", "one manager"])
+def test_decisions_waiting_walk_each_stage_index_in_one_statement(app, of_owner):
+    """EXPLAIN QUERY PLAN of the waiting list: one statement, in which each waiting stage's
+    (stage, stage_changed_at) index is walked from the oldest and stopped at the page's end,
+    never a manager's openings first (every waiting row of each, then a sort)."""
+    with app.test_request_context():
+        compiled = waiting_query(of_owner).compile(db.engine)
+        values = {"cutoff": utcnow(), "walk": 51, "limit": 50, "offset": 0, "owner": 1}
+        bound = compiled.construct_params(values)
+        plan = [
+            row[3]
+            for row in db.session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + str(compiled), tuple(bound[k] for k in compiled.positiontup)
+            )
+        ]
+    walks = [step for step in plan if "USING INDEX ix_application_stage_changed" in step]
+    assert len(walks) == len(WAITING_STAGES), plan
+    assert not any("ix_opening_owner" in step for step in plan), plan
 
 
 def test_median_is_a_shared_figure_refreshed_when_it_ages(app, client, auth, pipeline):

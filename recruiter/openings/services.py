@@ -21,6 +21,7 @@ from ..models import (
     Stage,
     StageChange,
     User,
+    UTCDateTime,
     utcnow,
 )
 from ..paging import CountedPages, OpenEndedPage
@@ -108,14 +109,23 @@ def stage_counts(opening_ids: list[int]) -> dict[int, dict[Stage, int]]:
     counts: dict[int, dict[Stage, int]] = {oid: {} for oid in opening_ids}
     if not opening_ids:
         return counts
-    rows = db.session.execute(
-        select(Application.opening_id, Application.stage, func.count())
-        .where(Application.opening_id.in_(opening_ids))
-        .group_by(Application.opening_id, Application.stage)
-    )
-    for opening_id, stage, count in rows:
+    for opening_id, stage, count in db.session.execute(
+        stage_counts_query(), {"ids": opening_ids}
+    ).all():
         counts[opening_id][stage] = count
     return counts
+
+
+@cache
+def stage_counts_query() -> Select:
+    """stage_counts' statement, built once (the ids are one expanding parameter), on the
+    table (a Core statement: its rows skip the ORM's loading)."""
+    a = Application.__table__.c
+    return (
+        select(a.opening_id, a.stage, func.count())
+        .where(a.opening_id.in_(bindparam("ids", expanding=True)))
+        .group_by(a.opening_id, a.stage)
+    )
 
 
 @dataclass
@@ -317,40 +327,64 @@ def decisions_waiting(
     those ``user`` may see (of ``owner_id``'s openings only, when given), ``limit`` rows
     from ``offset``.
 
-    One short query per stage, each walking the (stage, stage_changed_at) index from the
-    oldest and stopping after ``offset + limit`` rows: the cost does not grow with the size
-    of the history, nor with how many are waiting. Plain rows (the candidate's name and the
-    opening's title and owner joined in), no ORM objects.
+    One statement, built once (:func:`waiting_query`): per stage, a walk of the
+    (stage, stage_changed_at) index from the oldest that stops after ``offset + limit``
+    rows, so the cost does not grow with the size of the history, nor with how many are
+    waiting. Plain rows (the candidate's name and the opening's title and owner joined in),
+    no ORM objects.
     """
-    cutoff = utcnow() - timedelta(days=days)
     owner = owner_in_view(user, owner_id)
-    rows: list[Row] = []
+    params = {
+        "cutoff": utcnow() - timedelta(days=days),
+        "walk": offset + limit,
+        "limit": limit,
+        "offset": offset,
+    }
+    if owner is not None:
+        params["owner"] = owner
+    return db.session.execute(waiting_query(owner is not None), params).all()
+
+
+@cache
+def waiting_query(of_owner: bool) -> Select:
+    """decisions_waiting's statement: every value a parameter, built once per process.
+    Written on the tables (a Core statement), so its rows skip the ORM's loading."""
+    a, o, c = Application.__table__.c, Opening.__table__.c, Candidate.__table__.c
+    walks = []
     for stage in WAITING_STAGES:
-        query = (
+        walk = (
             select(
-                Application.id,
-                Application.stage,
-                Application.stage_changed_at,
-                Application.candidate_id,
-                Application.opening_id,
-                Candidate.name.label("candidate_name"),
-                Opening.title.label("opening_title"),
-                Opening.owner_id,
+                a.id,
+                a.stage,
+                a.stage_changed_at,
+                a.candidate_id,
+                a.opening_id,
+                c.name.label("candidate_name"),
+                o.title.label("opening_title"),
+                o.owner_id,
             )
-            .join(Application.opening)
-            .join(Application.candidate)
-            .where(Application.stage == stage, Application.stage_changed_at < cutoff)
+            .join_from(Application.__table__, Opening.__table__, o.id == a.opening_id)
+            .join(Candidate.__table__, c.id == a.candidate_id)
+            .where(
+                a.stage == stage,
+                a.stage_changed_at < bindparam("cutoff", type_=UTCDateTime),
+            )
         )
-        if owner is not None:
+        if of_owner:
             # "+ 0" keeps the planner from starting at the owner's openings (all of them, and
             # every waiting row of each, then a sort) instead of walking the stage's index from
             # the oldest and stopping at the page's end: SQLite's documented way to rule an
             # index out for one term.
-            query = query.where(Opening.owner_id + 0 == owner)
-        query = query.order_by(Application.stage_changed_at, Application.id)
-        rows += db.session.execute(query.limit(offset + limit))
-    rows.sort(key=lambda row: (row.stage_changed_at, row.id))
-    return rows[offset : offset + limit]
+            walk = walk.where(o.owner_id + 0 == bindparam("owner"))
+        walk = walk.order_by(a.stage_changed_at, a.id)
+        walks.append(select(*walk.limit(bindparam("walk")).subquery().c))
+    merged = union_all(*walks).subquery()
+    return (
+        select(*merged.c)
+        .order_by(merged.c.stage_changed_at, merged.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 def waiting_page(

@@ -34,7 +34,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from ..audit.services import record_event
 from ..candidates.links import external_link
@@ -575,24 +575,68 @@ def send_extension_request(entry: SilverMedalist) -> OutboxMessage:
 def due_follow_ups(user: User | None = None, now: datetime | None = None) -> Select:
     """Entries whose touch is due, or who replied and wait for an answer; ``user``'s only
     when given. Replies first, then the longest overdue."""
-    now = now or utcnow()
-    # The candidate is joined already (contactable): load it from the same row. The list is
-    # read in the follow-up index's order (replies first, then the longest overdue) and
-    # stopped at the page's end. Two shapes keep the planner from reading every due entry
-    # and sorting them: "replied, or due and not replied" is written as "not (waiting and
-    # not yet due)", which it cannot split into one index search per side, and the consent
-    # state's index is hidden (coalesce), which sampled statistics make look selective.
+    # The candidate is joined already (contactable): load it from the same row.
     query = (
         select(SilverMedalist)
         .join(SilverMedalist.candidate)
         .options(contains_eager(SilverMedalist.candidate))
-        .where(*contactable_clauses(consent=func.coalesce(SilverMedalist.consent_state, "")))
-    ).where(not_(and_(SilverMedalist.paused.is_(False), SilverMedalist.next_touch_due > now)))
+        .where(*due_clauses(now or utcnow()))
+    )
     if user is not None:
         query = query.where(SilverMedalist.vouched_by_id == user.id)
     # The due list also shows each entry's vouching manager: load them in one query.
     query = query.options(selectinload(SilverMedalist.vouched_by))
-    return query.order_by(SilverMedalist.paused.desc(), SilverMedalist.next_touch_due)
+    return query.order_by(*DUE_ORDER)
+
+
+def due_clauses(now) -> tuple:
+    """What makes an entry due (see due_follow_ups), for a query that joins the candidate.
+
+    The list is read in the follow-up index's order (replies first, then the longest
+    overdue) and stopped at the page's end. Two shapes keep the planner from reading every
+    due entry and sorting them: "replied, or due and not replied" is written as "not
+    (waiting and not yet due)", which it cannot split into one index search per side, and
+    the consent state's index is hidden (coalesce), which sampled statistics make look
+    selective.
+    """
+    return (
+        *contactable_clauses(now, consent=func.coalesce(SilverMedalist.consent_state, "")),
+        not_(and_(SilverMedalist.paused.is_(False), SilverMedalist.next_touch_due > now)),
+    )
+
+
+DUE_ORDER = (SilverMedalist.paused.desc(), SilverMedalist.next_touch_due)
+
+
+def due_follow_up_rows(user: User | None, limit: int) -> list[Row]:
+    """The first ``limit`` of due_follow_ups(user) as plain rows, with the candidate's and
+    the vouching manager's names (for the desk): one statement, built once."""
+    params = {"now": utcnow(), "limit": limit}
+    if user is not None:
+        params["user_id"] = user.id
+    return db.session.execute(due_rows_query(user is not None), params).all()
+
+
+@cache
+def due_rows_query(of_user: bool) -> Select:
+    """due_follow_up_rows' statement; every value is a parameter."""
+    voucher = aliased(User)
+    query = (
+        select(
+            SilverMedalist.id,
+            Candidate.name.label("candidate_name"),
+            SilverMedalist.paused,
+            SilverMedalist.role_family,
+            SilverMedalist.next_touch_due,
+            voucher.name.label("vouched_by_name"),
+        )
+        .join(SilverMedalist.candidate)
+        .outerjoin(voucher, voucher.id == SilverMedalist.vouched_by_id)
+        .where(*due_clauses(bindparam("now", type_=UTCDateTime)))
+    )
+    if of_user:
+        query = query.where(SilverMedalist.vouched_by_id == bindparam("user_id"))
+    return query.order_by(*DUE_ORDER).limit(bindparam("limit"))
 
 
 def log_touch(

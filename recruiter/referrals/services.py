@@ -12,9 +12,10 @@ from datetime import datetime
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, case, exists, func, select
+from sqlalchemy import Row, Select, bindparam, case, exists, func, select
 
 from ..audit.services import record_event
+from ..auth.access import owner_in_view
 from ..extensions import db
 from ..models import (
     Application,
@@ -404,6 +405,35 @@ def for_user(user: User) -> Select:
     if not user.sees_everything:
         query = query.join(Referral.opening).where(Opening.owner_id == user.id)
     return query.order_by(Referral.introduced_at, Referral.id)
+
+
+def waiting_rows(user: User, limit: int) -> list[Row]:
+    """The first ``limit`` of for_user(user) as plain rows, with the candidate's name, the
+    opening's title and the referrer's name (for the desk): one statement, built once."""
+    owner = owner_in_view(user)
+    params = {"limit": limit} if owner is None else {"limit": limit, "owner": owner}
+    return db.session.execute(waiting_rows_query(owner is not None), params).all()
+
+
+@cache
+def waiting_rows_query(of_owner: bool) -> Select:
+    """waiting_rows' statement; every value is a parameter."""
+    query = (
+        select(
+            Referral.id,
+            Referral.introduced_at,
+            Candidate.name.label("candidate_name"),
+            Opening.title.label("opening_title"),
+            User.name.label("from_name"),
+        )
+        .join(Referral.candidate)
+        .join(Referral.opening)
+        .join(User, User.id == Referral.from_manager_id)
+        .where(Referral.status == ReferralStatus.PENDING)
+    )
+    if of_owner:
+        query = query.where(Opening.owner_id == bindparam("owner"))
+    return query.order_by(Referral.introduced_at, Referral.id).limit(bindparam("limit"))
 
 
 def made_by(user: User) -> Select:

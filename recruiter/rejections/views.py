@@ -41,6 +41,7 @@ from ..pool.services import (
     tag_silver_medalist,
 )
 from ..security import shows_email_preview
+from ..templating import waited
 from .email import render_note
 from .forms import BulkRejectionForm, RejectionForm
 from .placeholders import PLACEHOLDERS, PlaceholderError
@@ -427,14 +428,19 @@ def waiting():
         others = db.session.scalars(select(User).where(User.id.in_(missing)))
         names |= {u.id: u.name for u in others}
 
+    now = utcnow()
     return render_template(
         "rejections/waiting.html",
         page=page,
+        # What each row shows besides the row itself: its manager and the time waited.
+        rows=[
+            (row, names.get(row.owner_id, "?"), waited(row.stage_changed_at, now))
+            for row in page.items
+        ],
         days=days,
         managers=managers,
         manager_id=manager_id,
         medians=[(names.get(k, "?"), *v) for k, v in sorted(medians.items())],
-        owner_names=names,
-        medians_minutes_old=int((utcnow() - medians_at).total_seconds() // 60),
+        medians_minutes_old=int((now - medians_at).total_seconds() // 60),
         move_form=MoveStageForm(),
     )

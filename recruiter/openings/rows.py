@@ -3,16 +3,14 @@
 A row drawn in Jinja cost about 150 microseconds (a dozen calls, twenty escaped values): fifty
 of them were a third of the page. A row's markup is a pure function of the values it displays
 (name, email, stage, "3 days", its note's state, its rejection's send time, its pool badge,
-the page's links), so it is memoized on exactly those values in a bounded LRU cache: the same
-values give the same markup whatever changes in the database, and a row whose values change
-is simply a new key. Times enter as the displayed text, never as a datetime. The CSRF token
-(per session) is not in the markup: a placeholder is replaced by the page's token. (The
-template is read once per process: in development, an edit to it shows after a restart.)
+the page's links), so it is drawn through ``RowMacro`` (recruiter/templating.py), which keeps
+each distinct row's markup in a bounded LRU cache: the same values give the same markup
+whatever changes in the database, and a row whose values change is simply a new key. Times
+enter as the displayed text, never as a datetime; the CSRF token is put in per page.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 from flask import current_app, request
@@ -21,12 +19,22 @@ from markupsafe import Markup
 from ..models import ConsentState, MessageStatus, Stage
 from ..pool.forms import FELL_THROUGH_CHOICES
 from ..rejections.views import send_time
-from ..templating import UrlPattern, waited
+from ..templating import RowMacro, UrlPattern, waited
 from .forms import STAGE_CHOICES
 
-#: Rows kept rendered per process: about 3 KB each with its key, so at most about 3 MB.
-ROWS_KEPT = 1024
-CSRF_PLACEHOLDER = "__csrf_token_of_the_page__"
+
+class Choice(NamedTuple):
+    """An option of a row's select; hashable, unlike WTForms' SelectChoice."""
+
+    value: str
+    label: str
+
+
+# The move and fell-through choices, the same for every row (and so part of every key).
+ROW_CHOICES = tuple(
+    tuple(Choice(c.value, c.label) for c in choices)
+    for choices in (STAGE_CHOICES, FELL_THROUGH_CHOICES)
+)
 
 
 class RowView(NamedTuple):
@@ -83,7 +91,7 @@ class RowLinks:
 def pipeline_rows(applications, pool, links: RowLinks, csrf: str, now) -> Markup:
     """The markup of a stage's rows (PipelineRow), with their pool actions from ``pool``."""
     entries, taggable = pool.entries_by_candidate, pool.taggable
-    parts = []
+    views = []
     for a in applications:
         rejection, entry = a.rejection, entries.get(a.candidate_id)
         message = rejection.message if rejection else None
@@ -105,13 +113,6 @@ def pipeline_rows(applications, pool, links: RowLinks, csrf: str, now) -> Markup
             entry.consent_state if entry else None,
             a.id in taggable,
         )
-        parts.append(row_markup(view, links))
-    # Every part is markup (row_markup's), and the token is letters, digits and "._-".
-    return Markup("\n".join(parts).replace(CSRF_PLACEHOLDER, csrf))  # noqa: S704  # nosec B704
-
-
-@lru_cache(maxsize=ROWS_KEPT)
-def row_markup(view: RowView, links: RowLinks) -> Markup:
-    """One row's markup (``templates/openings/_row.html``), the token left as a placeholder."""
-    row = current_app.jinja_env.get_template("openings/_row.html").module.row
-    return row(view, links, CSRF_PLACEHOLDER, STAGE_CHOICES, FELL_THROUGH_CHOICES)
+        views.append((view,))
+    row = RowMacro("openings/_row.html", "row")
+    return row.each((links, *ROW_CHOICES), views, csrf=csrf)

@@ -842,7 +842,7 @@ SKILL_SEPARATOR = "\x1f"
 @dataclass(slots=True, frozen=True)
 class PoolRow:
     """One search result as the page shows it: plain values, no ORM object (hashable: the
-    page's markup for it is a function of these values, see pool.markup.card)."""
+    page's markup for it is a function of these values, see templates/pool/_result_card.html)."""
 
     id: int
     name: str

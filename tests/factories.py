@@ -34,3 +34,28 @@ def make_opening(owner_email: str, title: str = "Backend Engineer", n: int = 1) 
         ids.append(application.id)
     db.session.commit()
     return {"opening": opening.id, "applications": ids}
+
+
+def migrated_app_with_users(database_uri: str, *who: str):
+    """An app on a freshly migrated database (PostgreSQL, say) with these users of USERS."""
+    from pathlib import Path
+
+    from flask_migrate import upgrade
+
+    from recruiter import create_app
+    from recruiter.auth.services import create_user
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+        for name in who:
+            create_user(*USERS[name], PASSWORD)
+        db.session.commit()
+    return app

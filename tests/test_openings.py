@@ -216,27 +216,9 @@ def test_pipeline_pages_split_stages_in_order(app):
 
 @pytest.mark.postgres
 def test_pipeline_pages_in_order_on_postgres(postgres_url):
-    from pathlib import Path
+    from factories import migrated_app_with_users
 
-    from factories import PASSWORD
-    from flask_migrate import upgrade
-
-    from recruiter import create_app
-    from recruiter.auth.services import create_user
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    with app.app_context():
-        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
-        email, name, role = USERS["manager"]
-        create_user(email, name, role, PASSWORD)
-        db.session.commit()
+    app = migrated_app_with_users(postgres_url, "manager")
     pipeline_in_order(app)
     with app.app_context():
         db.engine.dispose()

@@ -10,7 +10,6 @@ import pytest
 from factories import USERS
 from sqlalchemy import select, text
 
-from recruiter import create_app
 from recruiter.extensions import db
 from recruiter.models import (
     Application,
@@ -675,27 +674,9 @@ def test_do_not_contact_from_the_candidate_page(app, client, auth, pipeline):
 
 @pytest.mark.postgres
 def test_search_and_matches_on_postgres(postgres_url):
-    from pathlib import Path
+    from factories import make_opening, migrated_app_with_users
 
-    from factories import PASSWORD, make_opening
-    from flask_migrate import upgrade
-
-    from recruiter.auth.services import create_user
-
-    # Not conftest's helpers: under the full run "conftest" may name tests/e2e/conftest.py.
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    with app.app_context():
-        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
-        email, name, role = USERS["manager"]
-        create_user(email, name, role, PASSWORD)
-        db.session.commit()
+    app = migrated_app_with_users(postgres_url, "manager")
     with app.app_context():
         ids = make_opening(USERS["manager"][0], "Backend Engineer", 2)["applications"]
     garcia = pool(

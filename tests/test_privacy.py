@@ -405,30 +405,13 @@ def test_a_recent_touch_or_referral_counts_as_activity(app, runner, pipeline):
 
 @pytest.mark.postgres
 def test_erase_on_postgres_leaves_nothing_to_find(postgres_url):
-    from pathlib import Path
+    from factories import make_opening, migrated_app_with_users
 
-    from factories import PASSWORD, make_opening
-    from flask_migrate import upgrade
-
-    from recruiter import create_app
-    from recruiter.auth.services import create_user
     from recruiter.pool.services import PoolFilters, search_pool
     from recruiter.privacy.services import erase_candidate
 
-    # Not conftest's helpers: under the full run "conftest" may name tests/e2e/conftest.py.
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app = migrated_app_with_users(postgres_url, "manager", "other_manager")
     with app.app_context():
-        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
-        for who in ("manager", "other_manager"):
-            create_user(*USERS[who], PASSWORD)
-        db.session.commit()
         mine = make_opening(USERS["manager"][0], "Backend Engineer", 1)["applications"][0]
         make_opening(USERS["other_manager"][0], "Designer", 1)
         application = db.session.get(Application, mine)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
 
 from recruiter.extensions import db
 from recruiter.models import Application, Candidate, Opening, Role, Stage, StageChange, User
@@ -59,3 +62,18 @@ def migrated_app_with_users(database_uri: str, *who: str):
             create_user(*USERS[name], PASSWORD)
         db.session.commit()
     return app
+
+
+@contextmanager
+def statements_run(engine) -> Iterator[list[tuple[str, object]]]:
+    """The SQL statements (text, parameters) ``engine`` runs inside the block."""
+    statements: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, *args) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

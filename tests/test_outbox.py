@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from flask_mail import Message
 from flask_migrate import upgrade
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from recruiter import create_app
 from recruiter.extensions import db
@@ -524,19 +524,15 @@ def test_claims_take_a_dead_workers_messages_first_then_the_oldest_due(app):
 
 def test_a_claim_walks_the_index_instead_of_sorting_the_backlog(app):
     """EXPLAIN QUERY PLAN of each claim query: the (status, send_after) index, no sort."""
+    from factories import statements_run
+
     queue(app, 3)
-    selects = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            selects.append((statement, parameters))
-
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", capture)
-        try:
+        with statements_run(db.engine) as statements:
             delivery.claim_due_messages(2)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", capture)
+        selects = [
+            (text, p) for text, p in statements if text.lstrip().upper().startswith("SELECT")
+        ]
         assert len(selects) == 2
         for statement, parameters in selects:
             plan = " ".join(

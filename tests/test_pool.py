@@ -504,20 +504,15 @@ def test_pool_page_looks_at_the_newest_window_only(client, auth, searchable, mon
 
 def test_pool_page_pages_and_queries(app, client, auth, searchable, monkeypatch):
     """A fixed number of statements (no query per result), and the pages of the window."""
-    from sqlalchemy import event
+    from factories import statements_run
 
     auth.login("recruiter")
     monkeypatch.setattr(pool_services, "PER_PAGE", 2)
-    statements = []
     with app.app_context():
         engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_run(engine) as statements:
         first = client.get("/pool/?q=kubernetes+OR+figma&skills=&sort=newest")
         page = client.get("/pool/?sort=newest&page=2").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert first.status_code == 200
     # user, window, page rows, snippets, skills and families for the suggestions
     assert len(statements) <= 2 * 7

@@ -4,7 +4,8 @@ Timing targets live in ``make bench``; this guards the shape that makes them rea
 """
 
 import pytest
-from sqlalchemy import event, func, select
+from factories import statements_run
+from sqlalchemy import func, select
 from test_demo_generate import migrated_app
 
 from recruiter.extensions import db
@@ -30,15 +31,10 @@ def queries_for(app, user: dict, path: str) -> tuple[int, str]:
     """How many SQL statements one GET of ``path`` runs, and the page."""
     client = app.test_client()
     client.post("/login", data=user)
-    statements = []
     with app.app_context():
         engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_run(engine) as statements:
         response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert response.status_code == 200
     return len(statements), response.text
 

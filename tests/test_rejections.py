@@ -968,29 +968,20 @@ def test_candidate_timezone_is_shown(app, client, auth, pipeline):
 
 def test_bulk_sends_in_a_fixed_number_of_queries(app, client, auth):
     """No N+1: rejecting 40 takes about as many reads as rejecting 5."""
-    from sqlalchemy import event
+    from factories import statements_run
 
     with app.app_context():
         small = make_opening(USERS["manager"][0], "Small", 5)
         large = make_opening(USERS["manager"][0], "Large", 40)
         engine = db.engine
     auth.login()
-    statements = []
-
-    def count_statement(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
 
     def statements_for(opening) -> int:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count_statement)
-        try:
+        with statements_run(engine) as statements:
             data = bulk_data(opening["applications"], confirm_count="40")
             response = client.post(f"/openings/{opening['opening']}/bulk-reject", data=data)
             assert "scheduled" in response.get_data(as_text=True)
-        finally:
-            event.remove(engine, "before_cursor_execute", count_statement)
-        return len(statements)
+        return sum(text.lstrip().upper().startswith("SELECT") for text, _ in statements)
 
     # SQLite inserts row by row (its RETURNING order is not guaranteed); reads must not grow.
     assert statements_for(large) - statements_for(small) <= 3

@@ -7,14 +7,17 @@ produce the same markup for a fraction of that.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
+from typing import TypeVar
 
 from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from .models import MessageStatus, Stage
+
+T = TypeVar("T")
 
 STAGE_COLOURS = {
     Stage.REJECTED: "secondary",
@@ -81,29 +84,30 @@ class UrlPattern:
         return f"{self.head}{int(value)}{self.tail}"
 
 
+def built_once(kind: str, key: tuple, make: Callable[[], T]) -> T:
+    """``make()``, kept per app and mount point (``SCRIPT_NAME``) under ``kind`` and ``key``:
+    for what every page builds the same way, such as its links."""
+    built = current_app.extensions.setdefault("recruiter.built_once", {})
+    full_key = (kind, request.script_root, *key)
+    value = built.get(full_key)
+    if value is None:
+        value = built[full_key] = make()
+    return value
+
+
 def fixed_url(endpoint: str, **values) -> str:
-    """``url_for`` of a link that is the same on every page (the menus, the style sheets).
-
-    base.html draws fourteen of them on every request; each is built once per app and mount
-    point (``SCRIPT_NAME``) and then looked up.
-    """
-    urls = current_app.extensions.setdefault("recruiter.fixed_urls", {})
-    key = (endpoint, request.script_root, *sorted(values.items()))
-    url = urls.get(key)
-    if url is None:
-        url = urls[key] = url_for(endpoint, **values)
-    return url
-
-
-# One object per distinct pattern (a handful per app): a RowMacro's key holding patterns is
-# then hashed and compared by identity.
-PATTERNS: dict[tuple[str, str], UrlPattern] = {}
+    """``url_for`` of a link that is the same on every page (the menus, the style sheets):
+    base.html draws fourteen of them on every request."""
+    key = (endpoint, *sorted(values.items()))
+    return built_once("url", key, lambda: url_for(endpoint, **values))
 
 
 def url_pattern(endpoint: str, argument: str, **values) -> UrlPattern:
-    """``UrlPattern(endpoint, argument, **values)``, the same object for the same pattern."""
-    pattern = UrlPattern(endpoint, argument, **values)
-    return PATTERNS.setdefault((pattern.head, pattern.tail), pattern)
+    """``UrlPattern(endpoint, argument, **values)``, built once per app and mount point: the
+    same object on every page, so a RowMacro's key holding it hashes and compares by
+    identity."""
+    key = (endpoint, argument, *sorted(values.items()))
+    return built_once("pattern", key, lambda: UrlPattern(endpoint, argument, **values))
 
 
 class RowMacro:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import current_app, request
 from markupsafe import Markup
 
 from ..models import ConsentState, MessageStatus, Stage
 from ..pool.forms import FELL_THROUGH_CHOICES
 from ..rejections.views import send_time
-from ..templating import RowMacro, UrlPattern, waited
+from ..templating import RowMacro, UrlPattern, url_pattern, waited
 from .forms import STAGE_CHOICES
 
 
@@ -55,37 +54,33 @@ class RowView(NamedTuple):
     taggable: bool
 
 
+class RowLinks(NamedTuple):
+    """The links of every row, as patterns (the same objects on every page: url_pattern)."""
+
+    candidate: UrlPattern
+    move: UrlPattern
+    reject: UrlPattern
+    rejection: UrlPattern
+    undo: UrlPattern
+    refer: UrlPattern
+    entry: UrlPattern
+    tag: UrlPattern
+    fell_through: UrlPattern
+
+
 def row_links() -> RowLinks:
-    """The rows' links, built once per app and mount point (``SCRIPT_NAME``)."""
-    built = current_app.extensions.setdefault("recruiter.row_links", {})
-    links = built.get(request.script_root)
-    if links is None:
-        links = built[request.script_root] = RowLinks()
-    return links
-
-
-class RowLinks:
-    """The links of every row, as patterns. Part of a row's cache key: equal when every
-    pattern is, and hashed once (not once per pattern per row)."""
-
-    def __init__(self) -> None:
-        self.candidate = UrlPattern("candidates.show", "candidate_id")
-        self.move = UrlPattern("openings.move", "application_id")
-        self.reject = UrlPattern("rejections.reject", "application_id")
-        self.rejection = UrlPattern("rejections.show", "rejection_id")
-        self.undo = UrlPattern("rejections.undo", "rejection_id")
-        self.refer = UrlPattern("referrals.from_application", "application_id")
-        self.entry = UrlPattern("pool.show", "entry_id")
-        self.tag = UrlPattern("pool.tag", "application_id")
-        self.fell_through = UrlPattern("pool.fell_through", "application_id")
-        self.key = tuple((p.head, p.tail) for p in vars(self).values())
-        self.hash = hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RowLinks) and self.key == other.key
-
-    def __hash__(self) -> int:
-        return self.hash
+    """The rows' links for this page."""
+    return RowLinks(
+        url_pattern("candidates.show", "candidate_id"),
+        url_pattern("openings.move", "application_id"),
+        url_pattern("rejections.reject", "application_id"),
+        url_pattern("rejections.show", "rejection_id"),
+        url_pattern("rejections.undo", "rejection_id"),
+        url_pattern("referrals.from_application", "application_id"),
+        url_pattern("pool.show", "entry_id"),
+        url_pattern("pool.tag", "application_id"),
+        url_pattern("pool.fell_through", "application_id"),
+    )
 
 
 def pipeline_rows(applications, pool, links: RowLinks, csrf: str, now) -> Markup:

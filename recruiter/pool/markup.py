@@ -1,13 +1,11 @@
 """The pool search page's results and filters, drawn for a fraction of the cost of Jinja loops.
 
-The result cards are a template macro kept per distinct card (RowMacro); the filters' selects
-and suggestions are made here, since WTForms and Jinja spend most of their time on each
-option's escaping and attributes.
+The result cards and the suggestions are template macros kept per distinct arguments
+(RowMacro); the filters' selects are made here, since WTForms and Jinja spend most of their
+time on each option's escaping and attributes.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -24,20 +22,9 @@ def result_cards(rows: list, reasons: dict[int, list], show_url: str) -> Markup:
 
 
 def datalists(skills: list[str], families: list[str]) -> Markup:
-    """The suggestions for the skills and role family fields (the datalists macro's markup)."""
-    return suggestions(tuple(skills), tuple(families))
-
-
-@lru_cache(maxsize=8)
-def suggestions(skills: tuple[str, ...], families: tuple[str, ...]) -> Markup:
-    """datalists' markup: a pure function of the two vocabularies."""
-    option = Markup('<option value="{}">')
-    return Markup(
-        '<datalist id="skill-options">{}</datalist>\n<datalist id="family-options">{}</datalist>'
-    ).format(
-        Markup("").join(option.format(s) for s in skills),
-        Markup("").join(option.format(f) for f in families),
-    )
+    """The suggestions for the skills and role family fields (pool/_macros.html's datalists),
+    drawn once per pair of vocabularies."""
+    return RowMacro("pool/_macros.html", "datalists")(tuple(skills), tuple(families))
 
 
 def select(field) -> Markup:
